@@ -1,0 +1,19 @@
+// Jest runs TypeScript through @swc/jest: it strips types without type-checking (tsc -b does
+// that once for the whole repo), and it also turns the ESM-only @noble packages into CommonJS so
+// the test runtime needs no --experimental-vm-modules. Workspace packages resolve to their
+// sources, so tests never depend on a stale dist/.
+const swc = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }];
+const shared = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!(@noble)/)'],
+  moduleNameMapper: { '^@commucat/([a-z0-9-]+)$': '<rootDir>/libs/$1/src/index.ts' },
+};
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{libs,services}/*/test/**/*.test.ts'] },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/tests/integration/**/*.test.ts'] },
+    // Compares the TS libs with tests/interop/out/vectors.json, made by tests/interop/run.sh vectors.
+    { ...shared, displayName: 'interop', testMatch: ['<rootDir>/tests/interop/**/*.test.ts'] },
+  ],
+};
