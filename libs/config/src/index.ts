@@ -1,0 +1,23 @@
+export { ConfigError, type ConfigErrorCode, type ConfigIssue, type ConfigSource } from './errors';
+export { parseHostPort, type HostPort } from './host-port';
+export {
+  DEFAULT_CONFIG_PATH,
+  EX_CONFIG,
+  loadConfig,
+  loadConfigOrExit,
+  type LoadConfigOptions,
+  type LoadConfigOrExitOptions,
+} from './load';
+export {
+  CONFIG_KEYS,
+  LOG_LEVELS,
+  SERVICE_NAMES,
+  TRANSPORT_ENCRYPTION_MODES,
+  type CommucatConfig,
+  type ConfigKey,
+  type GatewayBinds,
+  type LogLevel,
+  type ServiceBinds,
+  type ServiceName,
+  type TransportEncryption,
+} from './schema';
