@@ -7,7 +7,11 @@ const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(@noble)/)'],
-  moduleNameMapper: { '^@commucat/([a-z0-9-]+)$': '<rootDir>/libs/$1/src/index.ts' },
+  moduleNameMapper: {
+    '^@commucat/([a-z0-9-]+)$': '<rootDir>/libs/$1/src/index.ts',
+    // Sources import siblings as './x.js' (what Node resolves after compilation).
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
 };
 module.exports = {
   projects: [
