@@ -1,0 +1,1 @@
+export { defaultMigrationsDir, migrate } from './migrate.js';

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import type { Pool } from 'pg';
+import { createPgPool, runMigrations } from '@commucat/storage';
+import { stackEnv } from './stack-env';
+
+const MIGRATIONS = path.resolve(__dirname, '../../migrations');
+
+export interface MigratedSchema {
+  schema: string;
+  pool: Pool;
+  /** A DSN whose connections use this schema (for child processes). */
+  dsn: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh Postgres schema with every migration applied: isolation for one test file. */
+export async function migratedSchema(prefix = 't'): Promise<MigratedSchema> {
+  const { pgDsn } = stackEnv();
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = createPgPool({ dsn: pgDsn, max: 1 });
+  try {
+    await admin.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await admin.end();
+  }
+  const pool = createPgPool({ dsn: pgDsn, max: 8, searchPath: schema });
+  await runMigrations(pool, MIGRATIONS);
+  return {
+    schema,
+    pool,
+    dsn: `${pgDsn}${pgDsn.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    async drop() {
+      await pool.end();
+      const cleanup = createPgPool({ dsn: pgDsn, max: 1 });
+      try {
+        await cleanup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await cleanup.end();
+      }
+    },
+  };
+}
