@@ -1,0 +1,30 @@
+/**
+ * THE catalogue of NATS subjects used by the fleet. Every subject any service publishes or
+ * subscribes to is declared here, once, with its payload type (a ts-proto message from
+ * @commucat/contracts wrapped in protoCodec). Services import `Subjects` and never spell a
+ * subject string themselves.
+ *
+ * Conventions:
+ * - subjects start with `commucat.`; placeholders are whole tokens, e.g.
+ *   'commucat.gateway.{gatewayId}.deliver';
+ * - the first argument of defineSubject is a short, low-cardinality name ('presence.changed')
+ *   used for span names and logs;
+ * - subjects that need durability are also covered by a JetStream stream (ensureStream) and
+ *   used with publishDurable / consumeDurable.
+ *
+ * Example entry:
+ *   presenceChanged: defineSubject('presence.changed', 'commucat.presence.changed', protoCodec(PresenceChanged)),
+ */
+import { PresenceChanged } from '@commucat/contracts';
+import { protoCodec } from './codec';
+import { defineSubject, type SubjectDef } from './subject-def';
+
+/** Shape every catalogue entry satisfies. */
+export type SubjectCatalogue = Readonly<Record<string, SubjectDef<any, string>>>;
+
+export const Subjects = {
+  /** A device went online or offline (presence → anyone interested; at-most-once hints). */
+  presenceChanged: defineSubject('presence.changed', 'commucat.presence.changed', protoCodec(PresenceChanged)),
+} as const satisfies SubjectCatalogue;
+
+export type SubjectName = keyof typeof Subjects;
