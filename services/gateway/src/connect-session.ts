@@ -1,0 +1,329 @@
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import {
+  CodecError, FrameStreamDecoder, FrameType, SUPPORTED_PROTOCOL_VERSIONS, controlFrame, encodeFrame, parseJson,
+  stringifyJson, type Frame, type JsonValue,
+} from '@commucat/ccp1';
+import { NoiseHandshake, bytesToHex, hexToBytes } from '@commucat/crypto';
+import { HelloVerdict, type AuthorizeHelloResponse } from '@commucat/contracts';
+import type { Logger } from 'pino';
+import { HandshakeError, invalidRequest } from './handshake-error.js';
+import { parseHello, type ParsedHello } from './hello.js';
+import { noiseKeyJson, rfc3339 } from './key-catalog-json.js';
+import type { GatewayContext } from './gateway-context.js';
+import type { ActiveNoiseKey } from './server-keys.js';
+import { NoiseUnitCodec } from './transport-encryption.js';
+
+/** The capability token that asks for HEAD's Noise transport encryption; the real client never sends it. */
+export const NOISE_TRANSPORT_CAPABILITY = 'noise-transport';
+
+/** What the session needs from the HTTP layer: a byte sink it can end. */
+export interface ByteSink {
+  write(bytes: Buffer): void;
+  end(): void;
+}
+
+type Stage = 'hello' | 'await_client' | 'established' | 'closed';
+
+interface PendingHandshake {
+  hello: ParsedHello;
+  noise: NoiseHandshake;
+  key: ActiveNoiseKey;
+  grant: AuthorizeHelloResponse;
+}
+
+/**
+ * One `/connect` stream: the Hello → Auth → Auth → Ack handshake (spec ccp1-wire §4), then the
+ * established frame stream. Input is processed strictly in order; every failure ends the stream
+ * cleanly, with an Error frame where the spec sends one.
+ */
+export class ConnectSession {
+  readonly connectionId = randomUUID();
+  private stage: Stage = 'hello';
+  private readonly decoder = new FrameStreamDecoder();
+  private unitCodec: NoiseUnitCodec | undefined;
+  private serverSequence = 1;
+  private pending: PendingHandshake | undefined;
+  private registeredDevice: string | undefined;
+  private inbox: Buffer[] = [];
+  private pumping = false;
+  private handshakeStartedAt = 0n;
+  private readonly handshakeTimer: NodeJS.Timeout;
+  private readonly logger: Logger;
+
+  constructor(private readonly ctx: GatewayContext, private readonly sink: ByteSink, remote: string) {
+    this.logger = ctx.logger.child({ connection_id: this.connectionId, remote });
+    this.handshakeTimer = setTimeout(() => this.close('handshake timeout'), ctx.handshakeTimeoutMs);
+    this.handshakeTimer.unref();
+    ctx.metrics.connectStreams.inc();
+  }
+
+  get isClosed(): boolean {
+    return this.stage === 'closed';
+  }
+
+  /** Feeds request-body bytes; processing happens in order on a single async pump. */
+  receive(chunk: Buffer): void {
+    if (this.stage === 'closed') return;
+    this.inbox.push(chunk);
+    void this.pump();
+  }
+
+  /** The client ended its request stream (or it broke): end ours too, and forget the route. */
+  remoteEnded(reason: string): void {
+    this.close(reason);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.inbox.length > 0 && this.stage !== 'closed') {
+        const chunk = this.inbox.shift()!;
+        await this.consume(chunk);
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async consume(chunk: Buffer): Promise<void> {
+    this.feed(chunk);
+    // One frame at a time: the frame that completes the handshake may switch the rest of the
+    // buffer to encrypted units.
+    for (let frame = this.decoder.next(); frame; frame = this.decoder.next()) {
+      const wasEncrypted = this.unitCodec !== undefined;
+      await this.onFrame(frame);
+      if (this.stage === 'closed') return;
+      if (!wasEncrypted && this.unitCodec) this.feed(this.decoder.takeBuffered());
+    }
+  }
+
+  private feed(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    if (!this.unitCodec) {
+      this.decoder.append(bytes);
+      return;
+    }
+    for (const plaintext of this.unitCodec.open(bytes)) this.decoder.append(plaintext);
+  }
+
+  private async onFrame(frame: Frame): Promise<void> {
+    this.ctx.metrics.framesIn.inc({ stage: this.stage });
+    switch (this.stage) {
+      case 'hello':
+        return this.onHello(frame);
+      case 'await_client':
+        return this.onClientAuth(frame);
+      case 'established':
+        return this.onEstablishedFrame(frame);
+      default:
+        return undefined;
+    }
+  }
+
+  private async onHello(frame: Frame): Promise<void> {
+    const started = process.hrtime.bigint();
+    const hello = parseHello(frame, this.ctx.domain);
+    if (this.ctx.transportEncryption === 'required' && !hello.capabilities.includes(NOISE_TRANSPORT_CAPABILITY)) {
+      throw invalidRequest(`transport encryption is required: Hello capabilities lack ${NOISE_TRANSPORT_CAPABILITY}`);
+    }
+    const { noise, key } = this.readFirstMessage(hello);
+    const grant = await this.authorize(hello);
+    const payload = {
+      domain: this.ctx.domain,
+      protocol_version: hello.protocolVersion,
+      session: grant.sessionToken,
+      user: userJson(grant),
+      user_id: grant.user!.userId,
+    };
+    const msg2 = noise.writeMessage(Buffer.from(stringifyJson(payload), 'utf8'));
+    // The session token travels only inside Noise msg2, never in clear properties (weakness §11.4).
+    this.sendFrame(controlFrame(FrameType.Auth, hello.channel, this.serverSequence, {
+      device_id: hello.deviceId,
+      handshake: bytesToHex(msg2),
+      protocol_version: hello.protocolVersion,
+      server_static: key.key.publicKey.toString('hex'),
+      supported_versions: [...SUPPORTED_PROTOCOL_VERSIONS],
+    }));
+    this.serverSequence += 1;
+    this.pending = { hello, noise, key, grant };
+    if (hello.pattern === 'IK') {
+      // IK is complete after msg2; the reference then waits for a third message that IK does not
+      // have, so real IK clients never finished. We acknowledge at once (spec §3.4 recommendation).
+      await this.establish(started);
+    } else {
+      this.stage = 'await_client';
+      this.handshakeStartedAt = started;
+    }
+  }
+
+  /** Spec §3.5: the first active key (newest first) that reads msg1 is the one the client pinned. */
+  private readFirstMessage(hello: ParsedHello): { noise: NoiseHandshake; key: ActiveNoiseKey } {
+    for (const key of this.ctx.keys.active()) {
+      const noise = new NoiseHandshake({
+        pattern: hello.pattern, initiator: false, prologue: this.ctx.prologue, staticKey: key.key,
+      });
+      try {
+        noise.readMessage(hello.msg1);
+      } catch {
+        continue;
+      }
+      if (hello.pattern === 'IK' && !noise.remoteStatic?.equals(hello.clientStatic)) {
+        throw new HandshakeError('crypto', 'IK static key differs from client_static');
+      }
+      return { noise, key };
+    }
+    throw invalidRequest('Noise msg1 does not decrypt under any active server key');
+  }
+
+  private async authorize(hello: ParsedHello): Promise<AuthorizeHelloResponse> {
+    let grant: AuthorizeHelloResponse;
+    try {
+      grant = await this.ctx.directory.authorizeHello({
+        deviceId: hello.deviceId, devicePublic: hello.devicePublic, clientStatic: hello.clientStatic,
+        userIdHint: hello.userIdHint, handleHint: hello.handleHint, displayNameHint: hello.displayNameHint,
+        avatarUrlHint: hello.avatarUrlHint, certificateJson: hello.certificateJson,
+      });
+    } catch (err) {
+      const code = (err as grpc.ServiceError).code;
+      throw new HandshakeError('storage', `directory call failed (${code ?? 'unknown'}): ${(err as Error).message}`);
+    }
+    switch (grant.verdict) {
+      case HelloVerdict.HELLO_VERDICT_AUTHORIZED:
+        if (!grant.user) throw new HandshakeError('storage', 'directory authorized without a user');
+        return grant;
+      case HelloVerdict.HELLO_VERDICT_PAIRING_REQUIRED:
+        throw new HandshakeError('pairing', grant.reason);
+      case HelloVerdict.HELLO_VERDICT_CRYPTO_FAILURE:
+        throw new HandshakeError('crypto', grant.reason);
+      default:
+        throw invalidRequest(grant.reason || 'directory refused the Hello');
+    }
+  }
+
+  private async onClientAuth(frame: Frame): Promise<void> {
+    const pending = this.pending!;
+    if (frame.type !== FrameType.Auth || frame.payload.kind !== 'control') throw invalidRequest('expected the client Auth frame');
+    const props = frame.payload.value;
+    const hex = typeof props === 'object' && props !== null && !Array.isArray(props) && typeof props !== 'bigint' ? props.handshake : undefined;
+    if (typeof hex !== 'string') throw invalidRequest('client Auth has no handshake string');
+    let msg3: Buffer;
+    try {
+      msg3 = hexToBytes(hex);
+    } catch {
+      throw invalidRequest('client Auth handshake is not hex');
+    }
+    try {
+      pending.noise.readMessage(msg3);
+    } catch {
+      throw new HandshakeError('crypto', 'Noise msg3 does not decrypt');
+    }
+    // The reference never compared these (trap T19); the ZKP bound client_static to the device key.
+    if (!pending.noise.remoteStatic?.equals(pending.hello.clientStatic)) {
+      throw new HandshakeError('crypto', 'msg3 static key differs from Hello client_static');
+    }
+    await this.establish(this.handshakeStartedAt);
+  }
+
+  private async establish(startedAt: bigint): Promise<void> {
+    const { hello, noise, key, grant } = this.pending!;
+    const encrypt = this.ctx.transportEncryption !== 'optional' || hello.capabilities.includes(NOISE_TRANSPORT_CAPABILITY);
+    try {
+      await this.ctx.routes.register(this.connectionId, hello.deviceId, grant.user!);
+    } catch (err) {
+      throw new HandshakeError('storage', `presence registration failed: ${(err as Error).message}`);
+    }
+    this.registeredDevice = hello.deviceId;
+    clearTimeout(this.handshakeTimer);
+
+    const ack: Record<string, JsonValue> = {
+      certificate: { expires_at: grant.certificate!.expiresAt, issued_at: grant.certificate!.issuedAt, serial: BigInt(grant.certificate!.serial) },
+      device_ca_public: Buffer.from(grant.deviceCaPublic).toString('hex'),
+      device_certificate: parseJson(grant.certificateJson),
+      handshake: 'ok',
+      keepalive_interval: this.ctx.keepaliveIntervalSeconds,
+      noise_key_version: key.version,
+      noise_keys: this.ctx.keys.active().map(noiseKeyJson),
+      noise_public: key.key.publicKey.toString('hex'),
+      pairing_required: grant.pairingRequired,
+      user: userJson(grant),
+      user_id: grant.user!.userId,
+    };
+    const rotatesAt = rfc3339(key.rotatesAt);
+    const expiresAt = rfc3339(key.expiresAt);
+    if (rotatesAt) ack.noise_rotates_at = rotatesAt;
+    if (expiresAt) ack.noise_expires_at = expiresAt;
+    if (encrypt) ack.transport_encryption = 'noise';
+    // The Ack itself is always plaintext (HEAD does the same); encryption starts after it.
+    this.sendFrame(controlFrame(FrameType.Ack, 0, this.serverSequence, ack));
+    this.serverSequence += 1;
+    if (encrypt) this.unitCodec = new NoiseUnitCodec(noise.split());
+    this.stage = 'established';
+    this.pending = undefined;
+    this.ctx.metrics.handshakes.inc({ pattern: hello.pattern, result: 'ok', transport: encrypt ? 'noise' : 'plain' });
+    this.ctx.metrics.handshakeSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+    this.logger.info({ device_id: hello.deviceId, user_id: grant.user!.userId, pattern: hello.pattern, key_version: key.version, transport: encrypt ? 'noise' : 'plain', user_created: grant.userCreated, certificate_issued: grant.certificateIssued }, 'handshake complete');
+  }
+
+  private async onEstablishedFrame(frame: Frame): Promise<void> {
+    // Hello/Auth after the handshake are ignored, as in the reference (§7.19). Routing of every
+    // other frame belongs to the router, which is not part of the fleet yet.
+    if (frame.type === FrameType.Hello || frame.type === FrameType.Auth) return;
+    this.ctx.metrics.framesUnrouted.inc({ type: FrameType[frame.type] ?? String(frame.type) });
+    this.logger.debug({ type: frame.type, channel: frame.channel }, 'frame received; routing is not available yet');
+  }
+
+  /** Writes one frame in the stream's current wire format. */
+  private sendFrame(frame: Frame): void {
+    if (this.stage === 'closed') return;
+    const encoded = encodeFrame(frame);
+    this.sink.write(this.unitCodec ? this.unitCodec.seal(encoded) : encoded);
+    this.ctx.metrics.framesOut.inc();
+  }
+
+  private fail(err: unknown): void {
+    if (this.stage === 'closed') return;
+    if (err instanceof HandshakeError) {
+      this.ctx.metrics.handshakes.inc({ pattern: this.pending?.hello.pattern ?? 'unknown', result: err.kind, transport: 'none' });
+      this.logger.info({ kind: err.kind, reason: err.reason }, 'handshake refused');
+      this.sendFrame(controlFrame(FrameType.Error, 0, this.serverSequence, err.toErrorPayload()));
+      this.close(`handshake refused: ${err.kind}`);
+    } else if (err instanceof CodecError) {
+      this.ctx.metrics.decodeErrors.inc({ code: err.code });
+      this.logger.info({ code: err.code, stage: this.stage }, 'undecodable input');
+      // After the handshake with encryption on, HEAD closes without a frame on decrypt failures;
+      // codec errors still get the plaintext-shaped notice through the current wire format.
+      this.sendFrame(controlFrame(FrameType.Error, 0, this.serverSequence, { error: 'decode' }));
+      this.close(`decode error: ${err.code}`);
+    } else if (this.stage === 'established' && this.unitCodec) {
+      this.logger.info({ err: (err as Error).message }, 'transport decryption failed');
+      this.close('transport decryption failed');
+    } else {
+      this.logger.error({ err }, 'connect session failed');
+      this.close('internal error');
+    }
+  }
+
+  close(reason: string): void {
+    if (this.stage === 'closed') return;
+    const wasEstablished = this.stage === 'established';
+    this.stage = 'closed';
+    clearTimeout(this.handshakeTimer);
+    this.inbox = [];
+    this.sink.end();
+    if (this.registeredDevice) {
+      this.ctx.routes.unregister(this.connectionId, this.registeredDevice);
+      this.registeredDevice = undefined;
+    }
+    this.ctx.metrics.connectStreams.dec();
+    this.logger.debug({ reason, established: wasEstablished }, 'connect stream closed');
+  }
+}
+
+function userJson(grant: AuthorizeHelloResponse): Record<string, JsonValue> {
+  const u = grant.user!;
+  return { avatar_url: u.avatarUrl ?? null, display_name: u.displayName ?? null, handle: u.handle, id: u.userId, user_id: u.userId };
+}

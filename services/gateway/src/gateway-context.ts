@@ -1,0 +1,21 @@
+import type { AuthorizeHelloRequest, AuthorizeHelloResponse } from '@commucat/contracts';
+import type { Logger } from 'pino';
+import type { GatewayMetrics } from './metrics.js';
+import type { RouteRegistry } from './route-registry.js';
+import type { ServerKeys } from './server-keys.js';
+
+export type TransportEncryptionPolicy = 'optional' | 'always' | 'required';
+
+/** Everything a connect session needs from its gateway process. */
+export interface GatewayContext {
+  domain: string;
+  prologue: Buffer;
+  keys: ServerKeys;
+  directory: { authorizeHello(req: AuthorizeHelloRequest): Promise<AuthorizeHelloResponse> };
+  routes: RouteRegistry;
+  transportEncryption: TransportEncryptionPolicy;
+  keepaliveIntervalSeconds: number;
+  handshakeTimeoutMs: number;
+  logger: Logger;
+  metrics: GatewayMetrics;
+}

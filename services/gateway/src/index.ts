@@ -1,0 +1,10 @@
+export { ConnectSession, NOISE_TRANSPORT_CAPABILITY } from './connect-session.js';
+export type { ByteSink } from './connect-session.js';
+export { selectConnectMode } from './connect-mode.js';
+export type { ConnectMode } from './connect-mode.js';
+export { HandshakeError } from './handshake-error.js';
+export { parseHello } from './hello.js';
+export type { ParsedHello } from './hello.js';
+export { RateLimiter } from './rate-limiter.js';
+export { keepaliveInterval, serverInfo } from './server-info.js';
+export { NoiseUnitCodec } from './transport-encryption.js';

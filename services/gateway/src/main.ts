@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+import { loadConfigOrExit, parseHostPort } from '@commucat/config';
+import { initTelemetry } from '@commucat/telemetry';
+import { callUnary, createGrpcClient, createServiceRuntime, installSignalHandlers } from '@commucat/service-kit';
+import { DirectoryServiceClient, PresenceServiceClient, SecretsServiceClient } from '@commucat/contracts';
+import { EdgeServer } from './edge-server.js';
+import type { GatewayContext } from './gateway-context.js';
+import { createGatewayMetrics } from './metrics.js';
+import { RateLimiter } from './rate-limiter.js';
+import { RouteRegistry } from './route-registry.js';
+import { keepaliveInterval, serverInfo } from './server-info.js';
+import { ServerKeys } from './server-keys.js';
+
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit({ require: ['server.domain', 'server.tls_cert', 'server.tls_key'] });
+  const telemetry = initTelemetry({ serviceName: 'gateway', logLevel: config.telemetry.logLevel, otlpEndpoint: config.telemetry.otlpEndpoint });
+  const { logger } = telemetry;
+  const gatewayId = config.fleet.gatewayId;
+
+  const secrets = createGrpcClient(SecretsServiceClient, config.fleet.secretsAddr);
+  const directory = createGrpcClient(DirectoryServiceClient, config.fleet.directoryAddr);
+  const presence = createGrpcClient(PresenceServiceClient, config.fleet.presenceAddr);
+  const keys = new ServerKeys(secrets, logger);
+  const routes = new RouteRegistry(presence, gatewayId, config.limits.presenceTtl * 1000, logger.child({ component: 'routes' }));
+  const keepalive = keepaliveInterval(config.server.keepalive);
+
+  const context: GatewayContext = {
+    domain: config.server.domain!,
+    prologue: Buffer.from(config.crypto.prologue, 'utf8'),
+    keys,
+    directory: { authorizeHello: (req) => callUnary(directory, 'authorizeHello', req, { deadlineMs: 5000 }) },
+    routes,
+    transportEncryption: config.server.transportEncryption,
+    keepaliveIntervalSeconds: keepalive,
+    handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+    logger,
+    metrics: createGatewayMetrics(telemetry.registry),
+  };
+  const limiter = new RateLimiter({
+    burst: config.security.rateLimit.connectBurst,
+    windowMs: config.security.rateLimit.connectWindowMs,
+    penaltyMs: config.security.rateLimit.connectPenaltyMs,
+  });
+  const edge = new EdgeServer({
+    tlsCertPath: config.server.tlsCert!,
+    tlsKeyPath: config.server.tlsKey!,
+    context,
+    connectLimiter: limiter,
+    isReady: () => keys.ready,
+    serverInfo: () => serverInfo(keys, {
+      domain: config.server.domain!,
+      sessionTtlSeconds: config.server.sessionTtl,
+      keepaliveIntervalSeconds: keepalive,
+      presenceTtlSeconds: config.limits.presenceTtl,
+      autoApproveDevices: config.server.autoApproveDevices,
+      pairingTtlSeconds: config.limits.pairingTtl,
+      maxAutoDevicesPerUser: config.server.maxAutoDevicesPerUser,
+    }),
+    logger,
+  });
+
+  const runtime = createServiceRuntime({ name: 'gateway', adminBind: config.services.gateway.adminBind, telemetry });
+  runtime.addReadinessCheck('server-keys', async () => {
+    if (!keys.ready) throw new Error('Noise keys not loaded from secrets');
+  });
+  runtime.onShutdown(() => { secrets.close(); directory.close(); presence.close(); });
+  runtime.onShutdown(() => routes.unregisterAll());
+  runtime.onShutdown(() => edge.close());
+  runtime.onShutdown(() => { keys.stop(); limiter.close(); });
+  installSignalHandlers(runtime, logger);
+
+  await keys.start();
+  routes.start();
+  const admin = await runtime.start();
+  const { host, port } = parseHostPort(config.server.bind);
+  const boundPort = await edge.listen(host, port);
+  logger.info({ gateway_id: gatewayId, url: `https://${host}:${boundPort}`, admin_port: admin.adminPort, noise_public: keys.active()[0]?.key.publicKey.toString('hex') }, 'gateway ready');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`gateway: fatal: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

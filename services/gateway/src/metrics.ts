@@ -1,0 +1,19 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+export function createGatewayMetrics(registry: Registry) {
+  return {
+    connectStreams: new Gauge({ name: 'commucat_gateway_connect_streams', help: 'Open /connect streams (handshaking or established)', registers: [registry] }),
+    handshakes: new Counter({ name: 'commucat_gateway_handshakes_total', help: 'Finished handshakes by pattern and result', labelNames: ['pattern', 'result', 'transport'], registers: [registry] }),
+    handshakeSeconds: new Histogram({
+      name: 'commucat_gateway_handshake_duration_seconds', help: 'Hello received to Ack sent',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry],
+    }),
+    framesIn: new Counter({ name: 'commucat_gateway_frames_in_total', help: 'Frames received by stage', labelNames: ['stage'], registers: [registry] }),
+    framesOut: new Counter({ name: 'commucat_gateway_frames_out_total', help: 'Frames written', registers: [registry] }),
+    framesUnrouted: new Counter({ name: 'commucat_gateway_frames_unrouted_total', help: 'Established frames with no route handler', labelNames: ['type'], registers: [registry] }),
+    decodeErrors: new Counter({ name: 'commucat_gateway_decode_errors_total', help: 'Streams closed for undecodable input', labelNames: ['code'], registers: [registry] }),
+    rateLimited: new Counter({ name: 'commucat_gateway_rate_limited_total', help: 'Requests refused with 429', labelNames: ['scope'], registers: [registry] }),
+  };
+}
