@@ -62,6 +62,9 @@ export interface GrpcClientOptions {
 /** Builds a client (ts-proto or makeGenericClientConstructor style) that propagates traces. */
 export function createGrpcClient<T>(ClientCtor: GrpcClientConstructor<T>, address: string, opts: GrpcClientOptions = {}): T {
   return new ClientCtor(address, opts.credentials ?? grpcCredentials.createInsecure(), {
+    // grpc-js backs off up to 120 s between reconnects; a fleet peer that restarts is back in
+    // seconds, so cap the backoff low.
+    'grpc.max_reconnect_backoff_ms': 2_000,
     ...opts.channelOptions,
     interceptors: [tracingClientInterceptor(opts.tracer), ...(opts.interceptors ?? [])],
   });
@@ -87,6 +90,11 @@ export interface CallUnaryOptions {
   readonly deadlineMs?: number;
   readonly metadata?: Metadata;
   readonly signal?: AbortSignal;
+  /**
+   * Wait (within the deadline) for a channel that is reconnecting instead of failing at once:
+   * for calls that should ride out a peer's restart.
+   */
+  readonly waitForReady?: boolean;
 }
 
 export const DEFAULT_DEADLINE_MS = 5_000;
@@ -105,7 +113,10 @@ export function callUnary<C, M extends UnaryMethodName<C>>(
       reject(new GrpcStatusError(status.CANCELLED, 'aborted before the call started'));
       return;
     }
-    const call = invoke.call(client, request, opts.metadata ?? new Metadata(), { deadline }, (error, response) => {
+    const metadata = opts.metadata ?? new Metadata();
+    // grpc-js takes wait-for-ready from the metadata's options, not from the call options.
+    if (opts.waitForReady) metadata.setOptions({ ...metadata.getOptions(), waitForReady: true });
+    const call = invoke.call(client, request, metadata, { deadline }, (error, response) => {
       opts.signal?.removeEventListener('abort', cancel);
       if (error) reject(GrpcStatusError.fromServiceError(error));
       else resolve(response);

@@ -10,7 +10,7 @@ export class SecretsCertificateAuthority implements CertificateAuthority {
   constructor(private readonly client: SecretsServiceClient, private readonly deadlineMs = 5000) {}
 
   publicKey(): Promise<Buffer> {
-    this.caPublic ??= callUnary(this.client, 'getDeviceCa', {}, { deadlineMs: this.deadlineMs }).then(
+    this.caPublic ??= callUnary(this.client, 'getDeviceCa', {}, { deadlineMs: this.deadlineMs, waitForReady: true }).then(
       (ca) => Buffer.from(ca.publicKey),
       (err: unknown) => {
         this.caPublic = undefined; // retry on the next Hello rather than caching a failure
@@ -24,7 +24,7 @@ export class SecretsCertificateAuthority implements CertificateAuthority {
     const res = await callUnary(this.client, 'signDeviceCertificate', {
       serial: data.serial.toString(), userId: data.userId, deviceId: data.deviceId,
       publicKey: data.publicKey, issuedAt: data.issuedAt, expiresAt: data.expiresAt,
-    }, { deadlineMs: this.deadlineMs });
+    }, { deadlineMs: this.deadlineMs, waitForReady: true });
     return { ...data, issuer: Buffer.from(res.issuer), signature: Buffer.from(res.signature) };
   }
 }

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     domain: config.server.domain!,
     prologue: Buffer.from(config.crypto.prologue, 'utf8'),
     keys,
-    directory: { authorizeHello: (req) => callUnary(directory, 'authorizeHello', req, { deadlineMs: 5000 }) },
+    directory: { authorizeHello: (req) => callUnary(directory, 'authorizeHello', req, { deadlineMs: 5000, waitForReady: true }) },
     routes,
     transportEncryption: config.server.transportEncryption,
     keepaliveIntervalSeconds: keepalive,

@@ -35,7 +35,7 @@ export class RouteRegistry {
     await callUnary(this.presence, 'registerRoute', {
       route: { deviceId, userId: user.userId, gatewayId: this.gatewayId, connectionId, connectedAt: Date.now() },
       user,
-    }, { deadlineMs: 3000 });
+    }, { deadlineMs: 3000, waitForReady: true });
     this.live.set(connectionId, { deviceId });
   }
 
