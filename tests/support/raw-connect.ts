@@ -35,7 +35,10 @@ export function rawExchange(url: string, ca: Buffer, bytes: Uint8Array[], opts: 
       settled = true;
       clearTimeout(timer);
       resolve({ frames, trailingBytes: decoder.bufferedBytes, status, ending });
-      if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      // Finish our half politely; resetting thousands of streams would look like a rapid-reset
+      // attack, and servers rightly drop such sessions.
+      if (ending === 'timeout') stream.close(http2.constants.NGHTTP2_CANCEL);
+      else if (!stream.writableEnded) stream.end();
     };
     const timer = setTimeout(() => finish('timeout'), opts.timeoutMs ?? 10_000);
     stream.on('response', (headers) => { status = Number(headers[':status']); });
