@@ -29,6 +29,7 @@ build: deps
 	npx tsc -b tsconfig.build.json
 
 test: build
+	npx tsc -p tsconfig.test.json
 	@bash scripts/stack.sh start
 	bash tests/run-all.sh
 

@@ -10,7 +10,8 @@ jest.setTimeout(90_000);
 function h1Request(fleet: TestFleet, method: string, path: string, body?: Buffer): Promise<{ status: number; headers: Record<string, unknown>; frames: Frame[]; text: string; alpn: string | false | null }> {
   return new Promise((resolve, reject) => {
     const url = new URL(fleet.gatewayUrl());
-    const req = https.request({ host: url.hostname, port: url.port, path, method, ca: fleet.tlsCert, ALPNProtocols: ['http/1.1'], headers: body ? { 'content-type': 'application/octet-stream' } : {} }, (res) => {
+    const agent = new https.Agent({ ca: fleet.tlsCert, ALPNProtocols: ['http/1.1'], maxCachedSessions: 0 });
+    const req = https.request({ host: url.hostname, port: url.port, path, method, agent, headers: body ? { 'content-type': 'application/octet-stream' } : {} }, (res) => {
       const alpn = (res.socket as import('node:tls').TLSSocket).alpnProtocol;
       const decoder = new FrameStreamDecoder();
       const frames: Frame[] = [];

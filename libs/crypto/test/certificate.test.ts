@@ -3,7 +3,6 @@ import {
   certificateSigningMessage,
   certificateToJson,
   certificateToJsonString,
-  CryptoError,
   DeviceKeyPair,
   randomCertificateSerial,
   signCertificate,
@@ -11,6 +10,7 @@ import {
   type DeviceCertificate,
   type DeviceCertificateData,
 } from '@commucat/crypto';
+import { expectCryptoError } from './support/expect-crypto-error';
 
 const A = DeviceKeyPair.fromSeed(Buffer.from('seed-seed-seed-seed-seed-seed-seed-seed'));
 const B = DeviceKeyPair.fromSeed(Buffer.from(Array.from({ length: 32 }, (_, i) => i)));
@@ -43,16 +43,6 @@ const data04: DeviceCertificateData = {
   expiresAt: 1_702_592_000,
 };
 
-function expectCryptoError(action: () => unknown, code: CryptoError['code']): void {
-  let thrown: unknown;
-  try {
-    action();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(CryptoError);
-  expect((thrown as CryptoError).code).toBe(code);
-}
 
 /** Stand-in for a lossless JSON parser: big integers arrive as digit strings. */
 function parseLossless(text: string): unknown {

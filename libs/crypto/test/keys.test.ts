@@ -1,7 +1,6 @@
 import {
   blake3,
   bytesToHex,
-  CryptoError,
   DeviceKeyPair,
   ed25519PublicKey,
   ed25519SecretScalar,
@@ -12,20 +11,11 @@ import {
   x25519PublicKey,
 } from '@commucat/crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { expectCryptoError } from './support/expect-crypto-error';
 
 const hex = (value: string) => Buffer.from(value, 'hex');
 const range = (start: number, end: number) => Buffer.from(Array.from({ length: end - start }, (_, i) => start + i));
 
-function expectCryptoError(action: () => unknown, code: CryptoError['code']): void {
-  let thrown: unknown;
-  try {
-    action();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(CryptoError);
-  expect((thrown as CryptoError).code).toBe(code);
-}
 
 const A = DeviceKeyPair.fromSeed(Buffer.from('seed-seed-seed-seed-seed-seed-seed-seed'));
 

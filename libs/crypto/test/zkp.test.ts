@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import {
-  CryptoError,
   DeviceKeyPair,
   ed25519SecretScalar,
   proveZkp,
@@ -14,6 +13,7 @@ import {
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { zkpChallenge } from '../src/zkp/challenge';
 import { baseTimesMinusPointTimes } from '../src/zkp/double-scalar';
+import { expectCryptoError } from './support/expect-crypto-error';
 
 const Point = ed25519.Point;
 const L = ed25519.Point.Fn.ORDER;
@@ -30,16 +30,6 @@ const CONTEXT_01 =
 const COMMITMENT_02 = 'f9302fcb3a2937cff4950e4c6272340e171b0a65ed680d8fca72087ab4da078d';
 const RESPONSE_02 = 'ce62bde0f89fc5c94cdd81721e944044ce09737b6ea530ce4df528b8a134d70b';
 
-function expectCryptoError(action: () => unknown, code: CryptoError['code']): void {
-  let thrown: unknown;
-  try {
-    action();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(CryptoError);
-  expect((thrown as CryptoError).code).toBe(code);
-}
 
 describe('ZKP vectors (§5, §9.2)', () => {
   const context = zkpHandshakeContext('example.org', 'device-1', A.publicKey, ONES);

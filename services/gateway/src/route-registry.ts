@@ -12,6 +12,8 @@ interface LiveRoute {
  */
 export class RouteRegistry {
   private readonly live = new Map<string, LiveRoute>();
+  /** Removals still in flight, so shutdown can wait for them. */
+  private readonly removing = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -42,8 +44,10 @@ export class RouteRegistry {
   /** Fire-and-forget: the stream is gone either way, and the TTL cleans up if this fails. */
   unregister(connectionId: string, deviceId: string): void {
     this.live.delete(connectionId);
-    callUnary(this.presence, 'unregisterRoute', { route: { deviceId, connectionId } }, { deadlineMs: 3000 }).catch((err: unknown) =>
-      this.logger.warn({ err, device_id: deviceId }, 'route removal failed; it will expire by TTL'));
+    const removal = callUnary(this.presence, 'unregisterRoute', { route: { deviceId, connectionId } }, { deadlineMs: 3000 })
+      .catch((err: unknown) => this.logger.warn({ err, device_id: deviceId }, 'route removal failed; it will expire by TTL'))
+      .finally(() => this.removing.delete(removal));
+    this.removing.add(removal);
   }
 
   async refreshAll(): Promise<void> {
@@ -57,12 +61,10 @@ export class RouteRegistry {
     }
   }
 
-  /** On shutdown: remove every route now instead of leaving them to expire. */
+  /** On shutdown: remove every route now instead of leaving them to expire, and wait for it. */
   async unregisterAll(): Promise<void> {
-    const entries = [...this.live];
-    this.live.clear();
     if (this.timer) clearInterval(this.timer);
-    await Promise.allSettled(entries.map(([connectionId, r]) =>
-      callUnary(this.presence, 'unregisterRoute', { route: { deviceId: r.deviceId, connectionId } }, { deadlineMs: 3000 })));
+    for (const [connectionId, r] of [...this.live]) this.unregister(connectionId, r.deviceId);
+    await Promise.allSettled([...this.removing]);
   }
 }
