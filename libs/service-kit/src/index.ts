@@ -2,6 +2,7 @@ export { createServiceRuntime, type ServiceRuntime, type ServiceRuntimeOptions, 
 export type { RuntimeState } from './admin-server';
 export type { ReadinessCheck, ReadinessReport } from './readiness';
 export { installSignalHandlers, type SignalHandlerOptions } from './signals';
+export { runService, type RunServiceOptions, type ServiceContext } from './run-service';
 export {
   callUnary,
   type CallUnaryOptions,

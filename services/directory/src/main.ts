@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-import { loadConfigOrExit } from '@commucat/config';
-import { initTelemetry } from '@commucat/telemetry';
-import { createGrpcClient, createServiceRuntime, installSignalHandlers } from '@commucat/service-kit';
+import { createGrpcClient, runService } from '@commucat/service-kit';
 import { createPgPool, pingPostgres } from '@commucat/storage';
 import { DirectoryServiceService, SecretsServiceClient } from '@commucat/contracts';
 import { directoryHandlers } from './directory-service.js';
@@ -12,10 +10,7 @@ import { sessionStore } from './session-store.js';
 const CERTIFICATE_LIFETIME_SECONDS = 30 * 24 * 3600; // the reference's 30 days
 const SESSION_PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
-async function main(): Promise<void> {
-  const config = loadConfigOrExit({ require: ['storage.postgres_dsn', 'server.domain'] });
-  const telemetry = initTelemetry({ serviceName: 'directory', logLevel: config.telemetry.logLevel, otlpEndpoint: config.telemetry.otlpEndpoint });
-  const { logger } = telemetry;
+runService('directory', async ({ config, logger, runtime }) => {
   const pool = createPgPool({ dsn: config.storage.postgresDsn!, max: config.storage.pgPoolMax, applicationName: 'commucat-directory', logger });
   const secrets = createGrpcClient(SecretsServiceClient, config.fleet.secretsAddr);
   const authority = new SecretsCertificateAuthority(secrets);
@@ -27,16 +22,9 @@ async function main(): Promise<void> {
     certificateLifetimeSeconds: CERTIFICATE_LIFETIME_SECONDS,
     certificateReuseMarginSeconds: 24 * 3600,
   });
-
-  const runtime = createServiceRuntime({
-    name: 'directory',
-    adminBind: config.services.directory.adminBind,
-    grpcBind: config.services.directory.grpcBind,
-    telemetry,
-  });
   runtime.addReadinessCheck('postgres', () => pingPostgres(pool));
   runtime.addReadinessCheck('secrets', async () => { await authority.publicKey(); });
-  runtime.addGrpcService(DirectoryServiceService, directoryHandlers(pool, authorizer) as never);
+  runtime.addGrpcService(DirectoryServiceService, directoryHandlers(pool, authorizer));
 
   const purge = setInterval(() => {
     sessionStore.purgeExpired(pool).then(
@@ -47,13 +35,4 @@ async function main(): Promise<void> {
   purge.unref();
   runtime.onShutdown(() => pool.end());
   runtime.onShutdown(() => { clearInterval(purge); secrets.close(); });
-  installSignalHandlers(runtime, logger);
-
-  const ports = await runtime.start();
-  logger.info(ports, 'directory ready');
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`directory: fatal: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+}, { require: ['storage.postgres_dsn', 'server.domain'] });

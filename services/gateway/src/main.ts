@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { loadConfigOrExit, parseHostPort } from '@commucat/config';
-import { initTelemetry } from '@commucat/telemetry';
-import { callUnary, createGrpcClient, createServiceRuntime, installSignalHandlers } from '@commucat/service-kit';
+import { parseHostPort } from '@commucat/config';
+import { callUnary, createGrpcClient, runService } from '@commucat/service-kit';
 import { DirectoryServiceClient, PresenceServiceClient, SecretsServiceClient } from '@commucat/contracts';
 import { EdgeServer } from './edge-server.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -13,12 +12,8 @@ import { ServerKeys } from './server-keys.js';
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
-async function main(): Promise<void> {
-  const config = loadConfigOrExit({ require: ['server.domain', 'server.tls_cert', 'server.tls_key'] });
-  const telemetry = initTelemetry({ serviceName: 'gateway', logLevel: config.telemetry.logLevel, otlpEndpoint: config.telemetry.otlpEndpoint });
-  const { logger } = telemetry;
+runService('gateway', async ({ config, telemetry, logger, runtime }) => {
   const gatewayId = config.fleet.gatewayId;
-
   const secrets = createGrpcClient(SecretsServiceClient, config.fleet.secretsAddr);
   const directory = createGrpcClient(DirectoryServiceClient, config.fleet.directoryAddr);
   const presence = createGrpcClient(PresenceServiceClient, config.fleet.presenceAddr);
@@ -30,6 +25,7 @@ async function main(): Promise<void> {
     domain: config.server.domain!,
     prologue: Buffer.from(config.crypto.prologue, 'utf8'),
     keys,
+    // Wait-for-ready rides out a directory restart instead of failing the Hello at once.
     directory: { authorizeHello: (req) => callUnary(directory, 'authorizeHello', req, { deadlineMs: 5000, waitForReady: true }) },
     routes,
     transportEncryption: config.server.transportEncryption,
@@ -61,25 +57,18 @@ async function main(): Promise<void> {
     logger,
   });
 
-  const runtime = createServiceRuntime({ name: 'gateway', adminBind: config.services.gateway.adminBind, telemetry });
   runtime.addReadinessCheck('server-keys', async () => {
     if (!keys.ready) throw new Error('Noise keys not loaded from secrets');
   });
+  // Hooks run in reverse: stop refreshing, end every stream, remove routes, close the clients.
   runtime.onShutdown(() => { secrets.close(); directory.close(); presence.close(); });
   runtime.onShutdown(() => routes.unregisterAll());
   runtime.onShutdown(() => edge.close());
   runtime.onShutdown(() => { keys.stop(); limiter.close(); });
-  installSignalHandlers(runtime, logger);
 
   await keys.start();
   routes.start();
-  const admin = await runtime.start();
   const { host, port } = parseHostPort(config.server.bind);
   const boundPort = await edge.listen(host, port);
-  logger.info({ gateway_id: gatewayId, url: `https://${host}:${boundPort}`, admin_port: admin.adminPort, noise_public: keys.active()[0]?.key.publicKey.toString('hex') }, 'gateway ready');
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`gateway: fatal: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+  return { gateway_id: gatewayId, url: `https://${host}:${boundPort}`, noise_public: keys.active()[0]?.key.publicKey.toString('hex') };
+}, { require: ['server.domain', 'server.tls_cert', 'server.tls_key'] });
