@@ -70,3 +70,25 @@ describe('fleet lifecycle', () => {
     expect(await redis.get(`route:${identity.deviceId}`)).toBeNull();
   });
 });
+
+describe('presence TTL', () => {
+  test('a connected device stays online past the TTL (the gateway refreshes it) and lapses once gone', async () => {
+    const short = await TestFleet.start({ env: { COMMUCAT_PRESENCE_TTL: '2' } });
+    const r = createRedis(stackEnv().redisUrl);
+    try {
+      const identity = newIdentity('ttl');
+      const conn = await connectTo(short, identity);
+      await new Promise((resolve) => setTimeout(resolve, 4500)); // more than two TTLs
+      expect(JSON.parse((await r.get(`route:${identity.deviceId}`))!)).toMatchObject({ deviceId: identity.deviceId });
+      expect(await r.pttl(`route:${identity.deviceId}`)).toBeGreaterThan(0);
+      // Killed without a goodbye, the gateway cannot remove the route: the TTL does.
+      await short.stopProcess('gateway-0', 'SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(await r.get(`route:${identity.deviceId}`)).toBeNull();
+      await conn.closed;
+    } finally {
+      await r.quit();
+      await short.stop();
+    }
+  });
+});
