@@ -132,3 +132,32 @@ describe('bad input on /connect', () => {
     expect(res.frames.map(errorKind)).toEqual(['decode']);
   });
 });
+
+describe('input flow control', () => {
+  test('a client flooding 100 MiB while its Hello waits on the directory is held back or reset, never buffered', async () => {
+    const gatewayPid = fleet.pidOf('gateway-0')!;
+    const rssBefore = rssOf(gatewayPid);
+    await fleet.stopProcess('directory'); // the Hello now waits (up to its deadline) for the directory
+    try {
+      const { openConnectStream } = await import('@commucat/client');
+      const stream = openConnectStream(fleet.gatewayUrl(), { ca: fleet.tlsCert, session });
+      stream.on('error', () => undefined);
+      stream.write(validHelloBytes());
+      const chunk = Buffer.alloc(64 * 1024, 0x41);
+      let accepted = 0;
+      for (let i = 0; i < 1600; i++) stream.write(chunk, (err) => { if (!err && !stream.closed) accepted += chunk.length; });
+      await new Promise((r) => setTimeout(r, 2000));
+      // Either HTTP/2 flow control holds the client back (the gateway pauses reading past ~1 MiB),
+      // or Node's per-session memory cap resets the stream with ENHANCE_YOUR_CALM.
+      if (stream.closed) expect(stream.rstCode).toBe(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      else expect(accepted).toBeLessThan(8 * 1024 * 1024);
+      expect(rssOf(gatewayPid) - rssBefore).toBeLessThan(64 * 1024 * 1024);
+      if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    } finally {
+      await fleet.startService('directory');
+    }
+    const conn = await connectTo(fleet, newIdentity('after-flood'));
+    expect(conn.ack.handshake).toBe('ok');
+    await conn.close();
+  });
+});

@@ -17,11 +17,19 @@ import { NoiseUnitCodec } from './transport-encryption.js';
 /** The capability token that asks for HEAD's Noise transport encryption; the real client never sends it. */
 export const NOISE_TRANSPORT_CAPABILITY = 'noise-transport';
 
-/** What the session needs from the HTTP layer: a byte sink it can end. */
+/** What the session needs from the HTTP layer: a byte sink it can end, and input flow control. */
 export interface ByteSink {
   write(bytes: Buffer): void;
   end(): void;
+  /** Stop reading the request body (HTTP/2 flow control then holds the client back). */
+  pauseInput(): void;
+  resumeInput(): void;
 }
+
+// Input waits in `inbox` while a frame is being handled (e.g. during the directory call); past
+// this much, reading pauses so a client cannot pile up memory faster than we process it.
+const INBOX_HIGH_WATER = 1 << 20;
+const INBOX_LOW_WATER = 1 << 16;
 
 type Stage = 'hello' | 'await_client' | 'established' | 'closed';
 
@@ -46,6 +54,8 @@ export class ConnectSession {
   private pending: PendingHandshake | undefined;
   private registeredDevice: string | undefined;
   private inbox: Buffer[] = [];
+  private inboxBytes = 0;
+  private inputPaused = false;
   private pumping = false;
   private handshakeStartedAt = 0n;
   private readonly handshakeTimer: NodeJS.Timeout;
@@ -66,6 +76,11 @@ export class ConnectSession {
   receive(chunk: Buffer): void {
     if (this.stage === 'closed') return;
     this.inbox.push(chunk);
+    this.inboxBytes += chunk.length;
+    if (this.inboxBytes > INBOX_HIGH_WATER && !this.inputPaused) {
+      this.inputPaused = true;
+      this.sink.pauseInput();
+    }
     void this.pump();
   }
 
@@ -80,6 +95,11 @@ export class ConnectSession {
     try {
       while (this.inbox.length > 0 && this.stage !== 'closed') {
         const chunk = this.inbox.shift()!;
+        this.inboxBytes -= chunk.length;
+        if (this.inputPaused && this.inboxBytes < INBOX_LOW_WATER) {
+          this.inputPaused = false;
+          this.sink.resumeInput();
+        }
         await this.consume(chunk);
       }
     } catch (err) {
@@ -313,6 +333,7 @@ export class ConnectSession {
     this.stage = 'closed';
     clearTimeout(this.handshakeTimer);
     this.inbox = [];
+    this.inboxBytes = 0;
     this.sink.end();
     if (this.registeredDevice) {
       this.ctx.routes.unregister(this.connectionId, this.registeredDevice);

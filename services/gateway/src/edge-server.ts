@@ -106,6 +106,8 @@ export class EdgeServer {
     let requestEnded = false;
     const session = new ConnectSession(this.opts.context, {
       write: (bytes) => { (res as ServerResponse).write(bytes); },
+      pauseInput: () => req.pause(),
+      resumeInput: () => req.resume(),
       end: () => {
         res.end();
         // Stop reading a client that keeps sending after we ended: reset the stream (h2) or
