@@ -115,6 +115,7 @@ cmd_reset() {
   # STACK_DIR is always "<absolute data dir>/stack", never / or the repo itself.
   [[ $STACK_DIR == /?*/stack ]] || stack_die "reset: refusing to delete unexpected path $STACK_DIR"
   rm -rf -- "$STACK_DIR"
+  if [[ $PG_DIR == "$PG_ROOT_CLUSTERS"/?*/pg ]]; then rm -rf -- "${PG_DIR%/pg}"; fi
   stack_say "reset: deleted $STACK_DIR"
 }
 

@@ -8,11 +8,21 @@ PG_APP_DATABASE=commucat
 PG_SUPERUSER=postgres
 PG_DEDICATED_OS_USER=commucat-pg
 
+# Root runs the cluster as an unprivileged user, who may be unable to traverse the data folder's
+# parents (a checkout under /root, mode 0700). So root keeps the cluster in a per-data-folder
+# directory under /var/lib that any user can reach; everything else stays in the data folder.
+PG_ROOT_CLUSTERS=/var/lib/commucat-stack
+
 pg_load_paths() {
   PG_DIR=$STACK_DIR/pg
+  if stack_is_root; then
+    PG_DIR=$PG_ROOT_CLUSTERS/$(printf '%s' "$STACK_DIR" | sha256sum | cut -c1-16)/pg
+  fi
   PG_DATA=$PG_DIR/data
   PG_SOCKET_DIR=$PG_DIR/run
   PG_LOG=$LOG_DIR/postgres.log
+  # The server writes its own log, so it too must be reachable by the cluster's user.
+  if stack_is_root; then PG_LOG=$PG_DIR/postgres.log; fi
   PG_PASSWORD_FILE=$SECRETS_DIR/pg-password
   PG_STACK_CONF_NAME=commucat-stack.conf
 }
@@ -91,6 +101,8 @@ pg_prepare_dirs() {
   if stack_is_root; then
     chown -R -- "$user:" "$PG_DIR"
     chown -- "$user:" "$PG_LOG"
+    # Keep every log findable in the data folder even when the cluster lives elsewhere.
+    ln -sfn -- "$PG_LOG" "$LOG_DIR/postgres.log"
   fi
 }
 
