@@ -1,9 +1,10 @@
-import { FrameType, type JsonValue } from '@commucat/ccp1';
-import { certificateFromJson, verifyCertificate } from '@commucat/crypto';
+import { FrameType, controlFrame, encodeFrame, type JsonValue } from '@commucat/ccp1';
+import { NoiseHandshake, NoiseStaticKey, certificateFromJson, verifyCertificate, x25519PublicKey } from '@commucat/crypto';
 import { createRedis, type Redis } from '@commucat/storage';
-import { fetchServerInfo } from '@commucat/client';
+import { buildHello, createDeviceIdentity, fetchServerInfo } from '@commucat/client';
 import { TestFleet } from '../support/fleet';
 import { connectTo, newIdentity } from '../support/fleet-client';
+import { rawExchange } from '../support/raw-connect';
 import { stackEnv } from '../support/stack-env';
 
 jest.setTimeout(60_000);
@@ -111,5 +112,18 @@ describe('handshake against the real fleet', () => {
     const summary = conn.ack.certificate as Record<string, JsonValue>;
     expect(BigInt(summary.serial as number | bigint)).toBe(certificateFromJson(conn.ack.device_certificate).serial);
     await conn.close();
+  });
+});
+
+describe('a client that leaves mid-handshake', () => {
+  test('an IK Hello followed at once by END_STREAM leaves no route behind', async () => {
+    const info = await fetchServerInfo(fleet.gatewayUrl(), { ca: fleet.tlsCert });
+    const identity = createDeviceIdentity({ handle: `leaver-${Date.now()}` });
+    const noise = new NoiseHandshake({ pattern: 'IK', initiator: true, prologue: Buffer.from('commucat'), staticKey: NoiseStaticKey.fromPrivate(identity.keys.privateKey), remoteStatic: Buffer.from(info.noise_public as string, 'hex') });
+    const hello = buildHello({ identity, domain: fleet.domain, pattern: 'IK', clientStatic: x25519PublicKey(identity.keys.privateKey), handshakeMessage: noise.writeMessage(), capabilities: [] });
+    const res = await rawExchange(fleet.gatewayUrl(), fleet.tlsCert, [encodeFrame(controlFrame(FrameType.Hello, 0, 1, hello))], { endRequest: true });
+    expect(res.ending).toBe('end');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await redis.get(`route:${identity.deviceId}`)).toBeNull();
   });
 });

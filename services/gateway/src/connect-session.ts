@@ -152,6 +152,7 @@ export class ConnectSession {
     }
     const { noise, key } = this.readFirstMessage(hello);
     const grant = await this.authorize(hello);
+    if (this.stage === 'closed') return; // the client left while the directory decided
     const payload = {
       domain: this.ctx.domain,
       protocol_version: hello.protocolVersion,
@@ -255,6 +256,11 @@ export class ConnectSession {
       await this.ctx.routes.register(this.connectionId, hello.deviceId, grant.user!);
     } catch (err) {
       throw new HandshakeError('storage', `presence registration failed: ${(err as Error).message}`);
+    }
+    if (this.stage === 'closed') {
+      // The client left while presence registered it: take the route back out.
+      this.ctx.routes.unregister(this.connectionId, hello.deviceId);
+      return;
     }
     this.registeredDevice = hello.deviceId;
     clearTimeout(this.handshakeTimer);
