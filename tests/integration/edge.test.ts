@@ -1,4 +1,5 @@
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import { FrameStreamDecoder, FrameType, controlFrame, encodeFrame, type Frame } from '@commucat/ccp1';
 import { HandshakeRejectedError, buildHello, createDeviceIdentity, fetchServerInfo } from '@commucat/client';
 import { NoiseHandshake, NoiseStaticKey, x25519PublicKey } from '@commucat/crypto';
@@ -58,6 +59,19 @@ describe('the public edge', () => {
     expect(connect.status).toBe(200);
     expect(connect.headers['x-commucat-connect-mode']).toBe('binary');
     expect(connect.frames[0]).toMatchObject({ type: FrameType.Auth, sequence: 1 });
+  });
+
+  test('TLS below 1.3 is refused; ALPN offers h2 first', async () => {
+    const url = new URL(fleet.gatewayUrl());
+    const attempt = (opts: tls.ConnectionOptions) => new Promise<string | false | null>((resolve, reject) => {
+      const socket = tls.connect({ host: url.hostname, port: Number(url.port), ca: fleet.tlsCert, ...opts }, () => {
+        resolve(socket.alpnProtocol);
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    await expect(attempt({ maxVersion: 'TLSv1.2' })).rejects.toThrow();
+    expect(await attempt({ ALPNProtocols: ['h2', 'http/1.1'] })).toBe('h2');
   });
 
   test('/connect in a mode the fleet does not serve yet is refused with a clear problem', async () => {
