@@ -74,10 +74,12 @@ describe('the public edge', () => {
     expect(await attempt({ ALPNProtocols: ['h2', 'http/1.1'] })).toBe('h2');
   });
 
-  test('/connect in a mode the fleet does not serve yet is refused with a clear problem', async () => {
+  test('an EventSource GET has no body: :ready, then the stream ends as client-closed (spec §2.4)', async () => {
     const res = await h1Request(fleet, 'GET', '/connect?mode=sse');
-    expect(res.status).toBe(501);
-    expect(JSON.parse(res.text)).toMatchObject({ status: 501, detail: expect.stringContaining('sse') });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    expect(res.headers.connection).toBe('keep-alive');
+    expect(res.text).toBe(':ready\n\n');
   });
 });
 

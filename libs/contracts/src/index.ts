@@ -6,5 +6,7 @@ export type { DirectoryServiceServer } from './gen/commucat/v1/directory.js';
 export { PresenceChanged } from './gen/commucat/v1/events.js';
 export { GetPresenceRequest, LookupRoutesRequest, LookupRoutesResponse, PresenceServiceClient, PresenceServiceService, PresenceSnapshot, RefreshRoutesRequest, RefreshRoutesResponse, RegisterRouteRequest, RegisterRouteResponse, RouteEntry, RouteRef, UnregisterRouteRequest, UnregisterRouteResponse } from './gen/commucat/v1/presence.js';
 export type { PresenceServiceServer } from './gen/commucat/v1/presence.js';
+export { AcknowledgeRequest, AcknowledgeResponse, DepthRequest, DepthResponse, DrainRequest, DrainResponse, EnqueueRequest, EnqueueResponse, Envelope, RelayServiceClient, RelayServiceService } from './gen/commucat/v1/relay.js';
+export type { RelayServiceServer } from './gen/commucat/v1/relay.js';
 export { DeviceCa, GetDeviceCaRequest, GetNoiseKeysRequest, NoiseKey, NoiseKeyCatalog, SecretsServiceClient, SecretsServiceService, SignDeviceCertificateRequest, SignDeviceCertificateResponse } from './gen/commucat/v1/secrets.js';
 export type { SecretsServiceServer } from './gen/commucat/v1/secrets.js';

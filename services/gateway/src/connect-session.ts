@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { HandshakeError, invalidRequest } from './handshake-error.js';
 import { parseHello, type ParsedHello } from './hello.js';
 import { noiseKeyJson, rfc3339 } from './key-catalog-json.js';
+import type { ConnectSink } from './connect-sink.js';
 import type { GatewayContext } from './gateway-context.js';
 import type { ActiveNoiseKey } from './server-keys.js';
 import { NoiseUnitCodec } from './transport-encryption.js';
@@ -17,14 +18,6 @@ import { NoiseUnitCodec } from './transport-encryption.js';
 /** The capability token that asks for HEAD's Noise transport encryption; the real client never sends it. */
 export const NOISE_TRANSPORT_CAPABILITY = 'noise-transport';
 
-/** What the session needs from the HTTP layer: a byte sink it can end, and input flow control. */
-export interface ByteSink {
-  write(bytes: Buffer): void;
-  end(): void;
-  /** Stop reading the request body (HTTP/2 flow control then holds the client back). */
-  pauseInput(): void;
-  resumeInput(): void;
-}
 
 // Input waits in `inbox` while a frame is being handled (e.g. during the directory call); past
 // this much, reading pauses so a client cannot pile up memory faster than we process it.
@@ -61,7 +54,7 @@ export class ConnectSession {
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly logger: Logger;
 
-  constructor(private readonly ctx: GatewayContext, private readonly sink: ByteSink, remote: string) {
+  constructor(private readonly ctx: GatewayContext, private readonly sink: ConnectSink, remote: string) {
     this.logger = ctx.logger.child({ connection_id: this.connectionId, remote });
     this.handshakeTimer = setTimeout(() => this.close('handshake timeout'), ctx.handshakeTimeoutMs);
     this.handshakeTimer.unref();
@@ -288,6 +281,7 @@ export class ConnectSession {
     this.serverSequence += 1;
     if (encrypt) this.unitCodec = new NoiseUnitCodec(noise.split());
     this.stage = 'established';
+    this.sink.established();
     this.pending = undefined;
     this.ctx.metrics.handshakes.inc({ pattern: hello.pattern, result: 'ok', transport: encrypt ? 'noise' : 'plain' });
     this.ctx.metrics.handshakeSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
@@ -306,7 +300,7 @@ export class ConnectSession {
   private sendFrame(frame: Frame): void {
     if (this.stage === 'closed') return;
     const encoded = encodeFrame(frame);
-    this.sink.write(this.unitCodec ? this.unitCodec.seal(encoded) : encoded);
+    this.sink.writeUnit(this.unitCodec ? this.unitCodec.seal(encoded) : encoded, frame);
     this.ctx.metrics.framesOut.inc();
   }
 

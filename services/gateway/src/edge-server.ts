@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ConnectSession } from './connect-session.js';
 import { selectConnectMode } from './connect-mode.js';
 import type { GatewayContext } from './gateway-context.js';
 import { sendJson, sendProblem, type AnyResponse } from './problem.js';
+import { openHttpConnectSink } from './http-connect.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { WebSocketConnect, refuseUpgrade, websocketUpgradeProblem } from './websocket-connect.js';
 
 type AnyRequest = IncomingMessage | http2.Http2ServerRequest;
 
@@ -23,11 +26,12 @@ export interface EdgeServerOptions {
 
 /**
  * The gateway's public listener: TLS 1.3 only, ALPN h2 (the real client always speaks HTTP/2)
- * and http/1.1. Serves `/connect` and the thin REST edge.
+ * and http/1.1. Serves `/connect` in all four modes and the thin REST edge.
  */
 export class EdgeServer {
   private readonly server: http2.Http2SecureServer;
   private readonly sessions = new Set<ConnectSession>();
+  private readonly websocket = new WebSocketConnect();
 
   constructor(private readonly opts: EdgeServerOptions) {
     this.server = http2.createSecureServer({
@@ -42,6 +46,7 @@ export class EdgeServer {
     // Idle /connect streams are legitimate: the real client sends nothing periodically (§2.7).
     this.server.setTimeout(0);
     this.server.on('request', (req: AnyRequest, res: AnyResponse) => this.route(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.server.on('sessionError', (err) => opts.logger.debug({ err: err.message }, 'http2 session error'));
     this.server.on('tlsClientError', (err) => opts.logger.debug({ err: err.message }, 'tls handshake failed'));
   }
@@ -64,6 +69,7 @@ export class EdgeServer {
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const session of this.sessions) session.close('server shutdown');
+    this.websocket.close();
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 
@@ -82,51 +88,67 @@ export class EdgeServer {
     sendProblem(res, 404, 'Not Found');
   }
 
+  /** Applies the /connect rate limit; false (after answering 429) when the client is over it. */
+  private admit(remoteIp: string, refuse: (retryAfterSeconds: number) => void): boolean {
+    const decision = this.opts.connectLimiter.check(remoteIp);
+    if (decision.allowed) return true;
+    this.opts.context.metrics.rateLimited.inc({ scope: 'connect' });
+    refuse(decision.retryAfterSeconds);
+    return false;
+  }
+
   private connect(req: AnyRequest, res: AnyResponse, query: string): void {
     const remoteIp = req.socket?.remoteAddress ?? 'unknown';
-    const decision = this.opts.connectLimiter.check(remoteIp);
-    if (!decision.allowed) {
-      this.opts.context.metrics.rateLimited.inc({ scope: 'connect' });
-      return sendProblem(res, 429, 'Too Many Requests', undefined, { 'retry-after': String(decision.retryAfterSeconds) });
-    }
+    const tooMany = (retry: number) => sendProblem(res, 429, 'Too Many Requests', undefined, { 'retry-after': String(retry) });
+    if (!this.admit(remoteIp, tooMany)) return;
     const mode = selectConnectMode(query, req.headers);
-    if (mode !== 'binary') {
-      return sendProblem(res, 501, 'NotImplemented', `connect mode ${mode} is not served yet; use the binary mode (HTTP/2 POST)`);
+    if (mode === 'websocket') {
+      // A WebSocket handshake on HTTP/1.1 arrives as an upgrade, not here (spec §2.6).
+      if (req.httpVersionMajor >= 2) return sendProblem(res, 400, 'BadRequest', 'WebSocket mode needs HTTP/1.1');
+      return sendProblem(res, method(req) === 'GET' ? 400 : 405, method(req) === 'GET' ? 'BadRequest' : 'MethodNotAllowed', 'WebSocket mode needs a GET with Upgrade: websocket');
     }
     if (!this.opts.isReady()) return sendProblem(res, 503, 'ServiceUnavailable', 'server keys are not loaded yet');
 
-    (res as ServerResponse).writeHead(200, {
-      'content-type': 'application/octet-stream',
-      'cache-control': 'no-store',
-      'x-commucat-connect-mode': 'binary',
-    });
-    // The real client waits for these headers only after sending Hello; flush them now anyway.
-    (res as ServerResponse).flushHeaders?.();
-
     let requestEnded = false;
-    const session = new ConnectSession(this.opts.context, {
-      write: (bytes) => { (res as ServerResponse).write(bytes); },
-      pauseInput: () => req.pause(),
-      resumeInput: () => req.resume(),
-      end: () => {
-        res.end();
-        // Stop reading a client that keeps sending after we ended: reset the stream (h2) or
-        // drop the socket (HTTP/1.1) once our response is flushed.
-        res.once('finish', () => {
-          if (requestEnded) return;
-          if ('stream' in res && res.stream) res.stream.close(http2.constants.NGHTTP2_NO_ERROR);
-          else req.socket?.destroy();
-        });
-      },
-    }, `${remoteIp}:${req.socket?.remotePort ?? 0}`);
-    this.sessions.add(session);
-
+    const sink = openHttpConnectSink(req, res, mode, this.opts.context.keepaliveIntervalSeconds, () => requestEnded);
+    const session = this.track(new ConnectSession(this.opts.context, sink, `${remoteIp}:${req.socket?.remotePort ?? 0}`));
     req.on('data', (chunk: Buffer) => session.receive(chunk));
     req.on('end', () => { requestEnded = true; session.remoteEnded('client closed'); });
     req.on('error', () => session.remoteEnded('read error'));
-    res.on('close', () => {
-      session.remoteEnded('stream closed');
-      this.sessions.delete(session);
+    res.on('close', () => this.untrack(session, 'stream closed'));
+  }
+
+  /** HTTP/1.1 upgrade requests: WebSocket mode of /connect, or a refusal. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path !== '/connect') return refuseUpgrade(socket, 404, 'Not Found', 'no such path');
+    const remoteIp = req.socket.remoteAddress ?? 'unknown';
+    if (!this.admit(remoteIp, (retry) => refuseUpgrade(socket, 429, 'Too Many Requests', 'slow down', { 'retry-after': String(retry) }))) return;
+    const mode = selectConnectMode(q < 0 ? '' : url.slice(q + 1), req.headers);
+    if (mode !== 'websocket') return refuseUpgrade(socket, 400, 'BadRequest', `connect mode ${mode} does not upgrade`);
+    const problem = websocketUpgradeProblem(req);
+    if (problem) return refuseUpgrade(socket, problem.status, problem.status === 405 ? 'MethodNotAllowed' : 'BadRequest', problem.detail);
+    if (!this.opts.isReady()) return refuseUpgrade(socket, 503, 'ServiceUnavailable', 'server keys are not loaded yet');
+    this.websocket.accept(req, socket, head, (sink, attach) => {
+      const session = this.track(new ConnectSession(this.opts.context, sink, `${remoteIp}:${req.socket.remotePort ?? 0}`));
+      attach({
+        bytes: (chunk) => session.receive(chunk),
+        ended: (reason) => this.untrack(session, reason),
+      });
     });
   }
+
+  private track(session: ConnectSession): ConnectSession {
+    this.sessions.add(session);
+    return session;
+  }
+
+  private untrack(session: ConnectSession, reason: string): void {
+    session.remoteEnded(reason);
+    this.sessions.delete(session);
+  }
 }
+
+const method = (req: AnyRequest): string => req.method ?? 'GET';

@@ -1,5 +1,5 @@
 export { ConnectSession, NOISE_TRANSPORT_CAPABILITY } from './connect-session.js';
-export type { ByteSink } from './connect-session.js';
+export type { ConnectSink } from './connect-sink.js';
 export { selectConnectMode } from './connect-mode.js';
 export type { ConnectMode } from './connect-mode.js';
 export { HandshakeError } from './handshake-error.js';
