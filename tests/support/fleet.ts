@@ -9,7 +9,7 @@ import { stackEnv } from './stack-env';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-export type FleetService = 'secrets' | 'directory' | 'presence' | 'gateway';
+export type FleetService = 'secrets' | 'directory' | 'presence' | 'relay' | 'gateway';
 
 interface RunningProcess {
   name: string;
@@ -47,7 +47,7 @@ export class TestFleet {
     const domain = opts.domain ?? 'example.org';
     const configPath = path.join(dir, 'commucat.toml');
     writeFileSync(configPath, '# test fleet: everything comes from the environment\n');
-    const ports = { secrets: await freePort(), directory: await freePort(), presence: await freePort() };
+    const ports = { secrets: await freePort(), directory: await freePort(), presence: await freePort(), relay: await freePort() };
     const baseEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -67,6 +67,8 @@ export class TestFleet {
       COMMUCAT_SECRETS_GRPC_BIND: `127.0.0.1:${ports.secrets}`,
       COMMUCAT_DIRECTORY_GRPC_BIND: `127.0.0.1:${ports.directory}`,
       COMMUCAT_PRESENCE_GRPC_BIND: `127.0.0.1:${ports.presence}`,
+      COMMUCAT_RELAY_ADDR: `127.0.0.1:${ports.relay}`,
+      COMMUCAT_RELAY_GRPC_BIND: `127.0.0.1:${ports.relay}`,
       COMMUCAT_LOG_LEVEL: 'info',
       // Tests open many connections from one IP; the limiter itself has unit tests.
       COMMUCAT_RATE_CONNECT_BURST: '100000',
@@ -77,6 +79,7 @@ export class TestFleet {
       await fleet.startService('secrets');
       await fleet.startService('directory');
       await fleet.startService('presence');
+      await fleet.startService('relay');
       for (let i = 0; i < (opts.gateways ?? 1); i++) await fleet.startGateway(i);
     } catch (err) {
       await fleet.stop();

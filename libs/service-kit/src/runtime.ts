@@ -42,12 +42,15 @@ export interface ServiceRuntime {
   addGrpcService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void;
   /** A dependency probe for /readyz; it rejects (or throws) when the dependency is unusable. */
   addReadinessCheck(name: string, check: ReadinessCheck): void;
-  /** Runs on stop(), after readiness is withdrawn and before the servers close; last added runs first. */
+  /**
+   * Runs on stop(), after readiness is withdrawn and in-flight gRPC calls have drained (so hooks
+   * may close the pools those calls use); last added runs first.
+   */
   onShutdown(hook: ShutdownHook): void;
   start(): Promise<StartedPorts>;
   /**
-   * Withdraws readiness (gRPC health NOT_SERVING, /readyz 503), runs the shutdown hooks, drains
-   * gRPC (forcing after the timeout) and closes the admin server. Rejects with
+   * Withdraws readiness (gRPC health NOT_SERVING, /readyz 503), drains gRPC (forcing after the
+   * timeout), runs the shutdown hooks and closes the admin server. Rejects with
    * SHUTDOWN_HOOK_FAILED after completing all of that if any hook failed. Idempotent.
    */
   stop(): Promise<void>;
@@ -169,6 +172,8 @@ class Runtime implements ServiceRuntime {
     const logger = this.telemetry.logger;
     logger.info(`${this.name} shutting down`);
 
+    // In-flight calls finish first: the hooks close the pools and clients they are using.
+    if (wasStarted) await this.drainGrpc();
     const failures: unknown[] = [];
     for (const hook of [...this.shutdownHooks].reverse()) {
       const limit = timeout(this.shutdownTimeoutMs, 'shutdown hook');
@@ -182,10 +187,7 @@ class Runtime implements ServiceRuntime {
       }
     }
 
-    if (wasStarted) {
-      await this.drainGrpc();
-      await this.closeAdmin();
-    }
+    if (wasStarted) await this.closeAdmin();
     this.currentState = 'stopped';
     logger.info(`${this.name} stopped`);
     if (failures.length > 0) {

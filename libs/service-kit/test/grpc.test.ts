@@ -25,6 +25,8 @@ import {
 const { telemetry, spans, logs } = testTelemetry('grpctest');
 
 let slowStarted: () => void = () => undefined;
+/** Set when a slow handler has produced its response (server side). */
+let slowFinished = false;
 
 const implementation: grpc.UntypedServiceImplementation = {
   echo(call: grpc.ServerUnaryCall<EchoRequest, EchoResponse>, callback: grpc.sendUnaryData<EchoResponse>) {
@@ -49,6 +51,7 @@ const implementation: grpc.UntypedServiceImplementation = {
     callback({ code: grpc.status.PERMISSION_DENIED, details: 'not your device' });
   },
   async slow(call: grpc.ServerUnaryCall<EchoRequest, EchoResponse>) {
+    slowFinished = false;
     slowStarted();
     // Ends early when the call is cancelled, so no timer outlives the test.
     await new Promise<void>((resolve) => {
@@ -58,6 +61,7 @@ const implementation: grpc.UntypedServiceImplementation = {
         resolve();
       });
     });
+    slowFinished = true;
     return { text: 'slow done' };
   },
 };
@@ -216,13 +220,15 @@ describe('gRPC health and graceful stop', () => {
     credentials: grpc.ChannelCredentials,
   ) => HealthClient;
 
-  it('reports SERVING once started and NOT_SERVING as soon as stop begins; in-flight calls finish', async () => {
+  it('reports SERVING once started; on stop, in-flight calls finish before the shutdown hooks run', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let hookStarted = false;
     const service = createServiceRuntime({ name: 'healthtest', adminBind: '127.0.0.1:0', grpcBind: '127.0.0.1:0', telemetry });
     service.addGrpcService(EchoDefinition, implementation);
+    let finishedBeforeHook: boolean | undefined;
     service.onShutdown(async () => {
+      finishedBeforeHook = slowFinished;
       hookStarted = true;
       await gate;
     });
@@ -242,13 +248,13 @@ describe('gRPC health and graceful stop', () => {
       await started;
 
       const stopping = service.stop();
+      expect(service.ready).toBe(false);
       while (!hookStarted) await sleep(5);
-      expect(await callUnary(health, 'check', { service: '' })).toEqual({ status: 'NOT_SERVING' });
-      expect(await callUnary(health, 'check', { service: ECHO_SERVICE })).toEqual({ status: 'NOT_SERVING' });
+      // Hooks (which close pools and clients) start only once the running call has completed.
+      expect(finishedBeforeHook).toBe(true);
+      expect(await inFlight).toEqual({ text: 'slow done' });
       release();
       await stopping;
-      // The call that was running when shutdown began completed normally.
-      expect(await inFlight).toEqual({ text: 'slow done' });
       expect(service.state).toBe('stopped');
       const after = await rejection(callUnary(health, 'check', { service: '' }, { deadlineMs: 500 }));
       expect([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED]).toContain(after.code);
