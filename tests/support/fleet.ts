@@ -88,6 +88,10 @@ export class TestFleet {
     return fleet;
   }
 
+  gatewayId(index = 0): string {
+    return `gw-${index}-${this.db.schema}`;
+  }
+
   gatewayUrl(index = 0): string {
     return `https://127.0.0.1:${this.gatewayPorts[index]}/connect`;
   }
@@ -105,7 +109,7 @@ export class TestFleet {
     this.gatewayPorts[index] = port;
     await this.startProcess(`gateway-${index}`, 'gateway', {
       COMMUCAT_BIND: `127.0.0.1:${port}`,
-      COMMUCAT_GATEWAY_ID: `gw-${index}-${this.db.schema}`,
+      COMMUCAT_GATEWAY_ID: this.gatewayId(index),
     });
   }
 

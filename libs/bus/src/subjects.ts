@@ -15,7 +15,7 @@
  * Example entry:
  *   presenceChanged: defineSubject('presence.changed', 'commucat.presence.changed', protoCodec(PresenceChanged)),
  */
-import { PresenceChanged } from '@commucat/contracts';
+import { Delivery, PresenceChanged } from '@commucat/contracts';
 import { protoCodec } from './codec';
 import { defineSubject, type SubjectDef } from './subject-def';
 
@@ -25,6 +25,8 @@ export type SubjectCatalogue = Readonly<Record<string, SubjectDef<any, string>>>
 export const Subjects = {
   /** A device went online or offline (presence → anyone interested; at-most-once hints). */
   presenceChanged: defineSubject('presence.changed', 'commucat.presence.changed', protoCodec(PresenceChanged)),
+  /** Frames for the devices one gateway holds (router/relay → that gateway). */
+  gatewayDelivery: defineSubject('gateway.deliver', 'commucat.gateway.{gatewayId}.deliver', protoCodec(Delivery)),
 } as const satisfies SubjectCatalogue;
 
 export type SubjectName = keyof typeof Subjects;

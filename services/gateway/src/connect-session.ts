@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
-  CodecError, FrameStreamDecoder, FrameType, SUPPORTED_PROTOCOL_VERSIONS, controlFrame, encodeFrame, parseJson,
+  CodecError, FrameStreamDecoder, FrameType, SUPPORTED_PROTOCOL_VERSIONS, controlFrame, decodeFrame, encodeFrame, parseJson,
   stringifyJson, type Frame, type JsonValue,
 } from '@commucat/ccp1';
 import { NoiseHandshake, bytesToHex, hexToBytes } from '@commucat/crypto';
@@ -17,6 +17,11 @@ import { NoiseUnitCodec } from './transport-encryption.js';
 
 /** The capability token that asks for HEAD's Noise transport encryption; the real client never sends it. */
 export const NOISE_TRANSPORT_CAPABILITY = 'noise-transport';
+/**
+ * Frame type 0x14 makes a 1.0.41 decoder drop its whole buffer (trap T4), so only connections
+ * that announce this token (or noise-transport, which only 1.0.103-era clients speak) receive it.
+ */
+export const TRANSPORT_UPDATE_CAPABILITY = 'transport-update';
 
 
 // Input waits in `inbox` while a frame is being handled (e.g. during the directory call); past
@@ -51,6 +56,15 @@ export class ConnectSession {
   private inputPaused = false;
   private pumping = false;
   private handshakeStartedAt = 0n;
+  /** Frames from other devices, drained inbox frames and notices use this counter (spec §7.1). */
+  private deliverySequence = 1;
+  private acceptsTransportUpdate = false;
+  /** Live deliveries wait here while the inbox drains, so the drain goes out first. */
+  private draining = true;
+  private pendingLive: Array<{ frame: Buffer; relaySeq: number }> = [];
+  private lastDrainedSeq = 0;
+  private acksToSend: number[] = [];
+  private deviceId: string | undefined;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly logger: Logger;
 
@@ -282,10 +296,85 @@ export class ConnectSession {
     if (encrypt) this.unitCodec = new NoiseUnitCodec(noise.split());
     this.stage = 'established';
     this.sink.established();
+    this.acceptsTransportUpdate = hello.capabilities.includes(TRANSPORT_UPDATE_CAPABILITY) || hello.capabilities.includes(NOISE_TRANSPORT_CAPABILITY);
+    this.deviceId = hello.deviceId;
+    this.ctx.sessions.add(hello.deviceId, this);
+    void this.drainInbox(hello.deviceId);
     this.pending = undefined;
     this.ctx.metrics.handshakes.inc({ pattern: hello.pattern, result: 'ok', transport: encrypt ? 'noise' : 'plain' });
     this.ctx.metrics.handshakeSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
     this.logger.info({ device_id: hello.deviceId, user_id: grant.user!.userId, pattern: hello.pattern, key_version: key.version, transport: encrypt ? 'noise' : 'plain', user_created: grant.userCreated, certificate_issued: grant.certificateIssued }, 'handshake complete');
+  }
+
+  /**
+   * A frame for this device from elsewhere (another device, a notice, its inbox). `relaySeq` > 0
+   * means it sits in the relay inbox until written here; the 1.0.41 client cannot acknowledge,
+   * so written-to-the-stream is when it leaves the queue.
+   */
+  deliver(frame: Buffer, relaySeq: number): void {
+    if (this.stage !== 'established') return; // it stays in the inbox for the next connect
+    if (this.draining) {
+      this.pendingLive.push({ frame, relaySeq });
+      return;
+    }
+    if (relaySeq > 0 && relaySeq <= this.lastDrainedSeq) return; // the drain already sent it
+    this.writeDelivery(frame, relaySeq);
+  }
+
+  /** Spec §7.2, without the reference's 128 cap: every page of the inbox, oldest first. */
+  private async drainInbox(deviceId: string): Promise<void> {
+    try {
+      for (let more = true; more && this.stage === 'established';) {
+        const page = await this.ctx.inbox.drain(deviceId, this.lastDrainedSeq);
+        if (this.stage !== 'established') return;
+        for (const envelope of page.envelopes) {
+          this.writeDelivery(envelope.frame, envelope.seq);
+          this.lastDrainedSeq = envelope.seq;
+        }
+        more = page.more && page.envelopes.length > 0;
+      }
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'inbox drain failed; the rest waits for the next connect');
+    } finally {
+      this.draining = false;
+      const live = this.pendingLive;
+      this.pendingLive = [];
+      for (const d of live) this.deliver(d.frame, d.relaySeq);
+    }
+  }
+
+  private writeDelivery(bytes: Buffer, relaySeq: number): void {
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes).frame;
+    } catch (err) {
+      // The reference drops undecodable inbox entries without notice; so do we, loudly.
+      this.logger.warn({ code: (err as CodecError).code, relay_seq: relaySeq }, 'dropping an undecodable delivery');
+      if (relaySeq > 0) this.acknowledgeLater(relaySeq);
+      return;
+    }
+    if (frame.type === FrameType.TransportUpdate && !this.acceptsTransportUpdate) {
+      if (relaySeq > 0) this.acknowledgeLater(relaySeq);
+      return;
+    }
+    this.sendFrame({ ...frame, sequence: this.deliverySequence });
+    this.deliverySequence = this.deliverySequence >= 0xffffffff ? 1 : this.deliverySequence + 1;
+    if (relaySeq > 0) this.acknowledgeLater(relaySeq);
+  }
+
+  /** Batches relay acknowledgements of one tick into one call. */
+  private acknowledgeLater(relaySeq: number): void {
+    this.acksToSend.push(relaySeq);
+    if (this.acksToSend.length > 1) return;
+    const deviceId = this.deviceId;
+    setImmediate(() => {
+      const seqs = this.acksToSend;
+      this.acksToSend = [];
+      if (!deviceId || seqs.length === 0) return;
+      // If this fails the envelopes are sent again on the next connect: at least once, never lost.
+      this.ctx.inbox.acknowledge(deviceId, seqs).catch((err: unknown) =>
+        this.logger.warn({ err: (err as Error).message, count: seqs.length }, 'relay acknowledgement failed'));
+    });
   }
 
   private async onEstablishedFrame(frame: Frame): Promise<void> {
@@ -336,6 +425,7 @@ export class ConnectSession {
     this.inboxBytes = 0;
     this.sink.end();
     if (this.registeredDevice) {
+      this.ctx.sessions.remove(this.registeredDevice, this);
       this.ctx.routes.unregister(this.connectionId, this.registeredDevice);
       this.registeredDevice = undefined;
     }

@@ -1,5 +1,7 @@
 import type { AuthorizeHelloRequest, AuthorizeHelloResponse } from '@commucat/contracts';
 import type { Logger } from 'pino';
+import type { InboxAccess } from './inbox-delivery.js';
+import type { LiveSessions } from './live-sessions.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RouteRegistry } from './route-registry.js';
 import type { ServerKeys } from './server-keys.js';
@@ -13,6 +15,9 @@ export interface GatewayContext {
   keys: ServerKeys;
   directory: { authorizeHello(req: AuthorizeHelloRequest): Promise<AuthorizeHelloResponse> };
   routes: RouteRegistry;
+  /** This gateway's established sessions by device, for deliveries. */
+  sessions: LiveSessions;
+  inbox: InboxAccess;
   transportEncryption: TransportEncryptionPolicy;
   keepaliveIntervalSeconds: number;
   handshakeTimeoutMs: number;

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 import { parseHostPort } from '@commucat/config';
 import { callUnary, createGrpcClient, runService } from '@commucat/service-kit';
-import { DirectoryServiceClient, PresenceServiceClient, SecretsServiceClient } from '@commucat/contracts';
+import { connectBus, Subjects } from '@commucat/bus';
+import { DirectoryServiceClient, PresenceServiceClient, RelayServiceClient, SecretsServiceClient } from '@commucat/contracts';
 import { EdgeServer } from './edge-server.js';
 import type { GatewayContext } from './gateway-context.js';
+import { relayInbox } from './inbox-delivery.js';
+import { LiveSessions } from './live-sessions.js';
 import { createGatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RouteRegistry } from './route-registry.js';
@@ -17,6 +20,9 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
   const secrets = createGrpcClient(SecretsServiceClient, config.fleet.secretsAddr);
   const directory = createGrpcClient(DirectoryServiceClient, config.fleet.directoryAddr);
   const presence = createGrpcClient(PresenceServiceClient, config.fleet.presenceAddr);
+  const relay = createGrpcClient(RelayServiceClient, config.fleet.relayAddr);
+  const bus = await connectBus({ servers: config.fleet.natsUrl, name: `commucat-gateway-${gatewayId}`, logger });
+  const sessions = new LiveSessions();
   const keys = new ServerKeys(secrets, logger);
   const routes = new RouteRegistry(presence, gatewayId, config.limits.presenceTtl * 1000, logger.child({ component: 'routes' }));
   const keepalive = keepaliveInterval(config.server.keepalive);
@@ -28,6 +34,8 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
     // Wait-for-ready rides out a directory restart instead of failing the Hello at once.
     directory: { authorizeHello: (req) => callUnary(directory, 'authorizeHello', req, { deadlineMs: 5000, waitForReady: true }) },
     routes,
+    sessions,
+    inbox: relayInbox(relay),
     transportEncryption: config.server.transportEncryption,
     keepaliveIntervalSeconds: keepalive,
     handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
@@ -61,13 +69,17 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
     if (!keys.ready) throw new Error('Noise keys not loaded from secrets');
   });
   // Hooks run in reverse: stop refreshing, end every stream, remove routes, close the clients.
-  runtime.onShutdown(() => { secrets.close(); directory.close(); presence.close(); });
+  runtime.addReadinessCheck('nats', () => bus.ready());
+  runtime.onShutdown(() => { secrets.close(); directory.close(); presence.close(); relay.close(); });
+  runtime.onShutdown(() => bus.drain());
   runtime.onShutdown(() => routes.unregisterAll());
   runtime.onShutdown(() => edge.close());
   runtime.onShutdown(() => { keys.stop(); limiter.close(); });
 
   await keys.start();
   routes.start();
+  // Frames for the devices held here; a device that is gone keeps them in its relay inbox.
+  bus.subscribe(Subjects.gatewayDelivery, { gatewayId }, (delivery) => { sessions.deliver(delivery); });
   const { host, port } = parseHostPort(config.server.bind);
   const boundPort = await edge.listen(host, port);
   return { gateway_id: gatewayId, url: `https://${host}:${boundPort}`, noise_public: keys.active()[0]?.key.publicKey.toString('hex') };

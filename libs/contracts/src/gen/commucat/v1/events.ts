@@ -23,6 +23,18 @@ export interface PresenceChanged {
   at: number;
 }
 
+/** A frame for one device, published to the subject of the gateway that holds it. */
+export interface Delivery {
+  deviceId: string;
+  /** When set, only that connection gets it (a device may briefly have two while reconnecting). */
+  connectionId: string;
+  /** One encoded CCP-1 frame; the gateway rewrites its sequence with the connection's counter. */
+  frame: Buffer;
+  /** The envelope's seq in the device's relay inbox (0 = not queued, e.g. live-only media). */
+  relaySeq: number;
+  messageId: string;
+}
+
 function createBasePresenceChanged(): PresenceChanged {
   return { deviceId: "", userId: "", state: "", gatewayId: "", connectionId: "", at: 0 };
 }
@@ -187,6 +199,163 @@ export const PresenceChanged: MessageFns<PresenceChanged> = {
     return message;
   },
 };
+
+function createBaseDelivery(): Delivery {
+  return { deviceId: "", connectionId: "", frame: Buffer.alloc(0), relaySeq: 0, messageId: "" };
+}
+
+export const Delivery: MessageFns<Delivery> = {
+  encode(message: Delivery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== "") {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.connectionId !== "") {
+      writer.uint32(18).string(message.connectionId);
+    }
+    if (message.frame.length !== 0) {
+      writer.uint32(26).bytes(message.frame);
+    }
+    if (message.relaySeq !== 0) {
+      writer.uint32(32).uint64(message.relaySeq);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(42).string(message.messageId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Delivery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDelivery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.connectionId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.frame = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.relaySeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Delivery {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      connectionId: isSet(object.connectionId)
+        ? globalThis.String(object.connectionId)
+        : isSet(object.connection_id)
+        ? globalThis.String(object.connection_id)
+        : "",
+      frame: isSet(object.frame) ? Buffer.from(bytesFromBase64(object.frame)) : Buffer.alloc(0),
+      relaySeq: isSet(object.relaySeq)
+        ? globalThis.Number(object.relaySeq)
+        : isSet(object.relay_seq)
+        ? globalThis.Number(object.relay_seq)
+        : 0,
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+    };
+  },
+
+  toJSON(message: Delivery): unknown {
+    const obj: any = {};
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.connectionId !== "") {
+      obj.connectionId = message.connectionId;
+    }
+    if (message.frame.length !== 0) {
+      obj.frame = base64FromBytes(message.frame);
+    }
+    if (message.relaySeq !== 0) {
+      obj.relaySeq = Math.round(message.relaySeq);
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Delivery>, I>>(base?: I): Delivery {
+    return Delivery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Delivery>, I>>(object: I): Delivery {
+    const message = createBaseDelivery();
+    message.deviceId = object.deviceId ?? "";
+    message.connectionId = object.connectionId ?? "";
+    message.frame = object.frame ?? Buffer.alloc(0);
+    message.relaySeq = object.relaySeq ?? 0;
+    message.messageId = object.messageId ?? "";
+    return message;
+  },
+};
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
