@@ -14,7 +14,7 @@ let bus: Bus;
 beforeAll(async () => {
   fleet = await TestFleet.start();
   relay = createGrpcClient(RelayServiceClient, fleet.env().COMMUCAT_RELAY_ADDR!);
-  bus = await connectBus({ servers: stackEnv().natsUrl, name: 'delivery-test' });
+  bus = await connectBus({ servers: stackEnv().natsUrl, namespace: fleet.natsNamespace, name: 'delivery-test' });
 });
 afterAll(async () => {
   relay?.close();

@@ -9,7 +9,7 @@ import { stackEnv } from './stack-env';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-export type FleetService = 'secrets' | 'directory' | 'presence' | 'relay' | 'gateway';
+export type FleetService = 'secrets' | 'directory' | 'presence' | 'relay' | 'router' | 'gateway';
 
 interface RunningProcess {
   name: string;
@@ -47,7 +47,7 @@ export class TestFleet {
     const domain = opts.domain ?? 'example.org';
     const configPath = path.join(dir, 'commucat.toml');
     writeFileSync(configPath, '# test fleet: everything comes from the environment\n');
-    const ports = { secrets: await freePort(), directory: await freePort(), presence: await freePort(), relay: await freePort() };
+    const ports = { secrets: await freePort(), directory: await freePort(), presence: await freePort(), relay: await freePort(), router: await freePort() };
     const baseEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -56,6 +56,8 @@ export class TestFleet {
       COMMUCAT_PG_DSN: db.dsn,
       COMMUCAT_REDIS_URL: stack.redisUrl,
       COMMUCAT_NATS_URL: stack.natsUrl,
+      // Its own NATS subjects: other fleets (a `make up` one included) never take its frames.
+      COMMUCAT_NATS_NAMESPACE: db.schema,
       COMMUCAT_SECRETS_KEK: randomBytes(32).toString('hex'),
       COMMUCAT_AUTO_APPROVE_DEVICES: 'true',
       COMMUCAT_MAX_AUTO_DEVICES: '5',
@@ -69,6 +71,8 @@ export class TestFleet {
       COMMUCAT_PRESENCE_GRPC_BIND: `127.0.0.1:${ports.presence}`,
       COMMUCAT_RELAY_ADDR: `127.0.0.1:${ports.relay}`,
       COMMUCAT_RELAY_GRPC_BIND: `127.0.0.1:${ports.relay}`,
+      COMMUCAT_ROUTER_ADDR: `127.0.0.1:${ports.router}`,
+      COMMUCAT_ROUTER_GRPC_BIND: `127.0.0.1:${ports.router}`,
       COMMUCAT_LOG_LEVEL: 'info',
       // Tests open many connections from one IP; the limiter itself has unit tests.
       COMMUCAT_RATE_CONNECT_BURST: '100000',
@@ -80,12 +84,18 @@ export class TestFleet {
       await fleet.startService('directory');
       await fleet.startService('presence');
       await fleet.startService('relay');
+      await fleet.startService('router');
       for (let i = 0; i < (opts.gateways ?? 1); i++) await fleet.startGateway(i);
     } catch (err) {
       await fleet.stop();
       throw err;
     }
     return fleet;
+  }
+
+  /** The NATS subject prefix of this fleet (pass it to connectBus as `namespace`). */
+  get natsNamespace(): string {
+    return this.db.schema;
   }
 
   gatewayId(index = 0): string {

@@ -35,7 +35,14 @@ export interface ConnectBusOptions {
   /** Connection name shown by the server; use the service name. */
   name: string;
   logger?: BusLogger;
+  /**
+   * Prefix for every subject (`<namespace>.commucat.…`), so several fleets can share one NATS
+   * server without hearing each other (test fleets next to a `make up` fleet). Empty: none.
+   */
+  namespace?: string;
 }
+
+const NAMESPACE = /^[A-Za-z0-9_-]+$/;
 
 /** Connects to NATS. Fails with BusError('unavailable') when no server answers. */
 export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
@@ -46,7 +53,12 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
   } catch (err) {
     throw new BusError('unavailable', `cannot connect to NATS at ${servers.join(',')}: ${(err as Error).message}`, { cause: err });
   }
-  return new NatsBus(nc, options.name, options.logger ?? silentLogger);
+  const namespace = options.namespace ?? '';
+  if (namespace !== '' && !NAMESPACE.test(namespace)) {
+    await nc.close();
+    throw new BusError('invalid_subject', `bus namespace ${JSON.stringify(namespace)} must be letters, digits, '_' or '-'`);
+  }
+  return new NatsBus(nc, options.name, options.logger ?? silentLogger, namespace ? `${namespace}.` : '');
 }
 
 interface TrackedSubscription {
@@ -65,13 +77,14 @@ class NatsBus implements Bus {
     private readonly nc: NatsConnection,
     readonly name: string,
     private readonly logger: BusLogger,
+    private readonly prefix: string,
   ) {
     this.statusLoop = this.watchStatus();
   }
 
   publish<T, P extends string>(def: SubjectDef<T, P>, params: SubjectParams<P>, message: T, options: PublishOptions = {}): void {
     this.assertOpen(def);
-    const subject = def.subject(params);
+    const subject = this.prefix + def.subject(params);
     const data = encodeWith(def.codec, message, def.name);
     const { span, headers } = startOutgoingSpan('send', { name: def.name, pattern: def.pattern, subject }, data.length, options.headers);
     try {
@@ -111,7 +124,7 @@ class NatsBus implements Bus {
     timeoutMs: number,
   ): Promise<R> {
     this.assertOpen(def);
-    const subject = def.subject(params);
+    const subject = this.prefix + def.subject(params);
     const data = encodeWith(def.codec, message, def.name);
     const { span, headers } = startOutgoingSpan('request', { name: def.name, pattern: def.pattern, subject }, data.length);
     try {
@@ -144,7 +157,7 @@ class NatsBus implements Bus {
     options: DurablePublishOptions = {},
   ): Promise<DurablePublishAck> {
     this.assertOpen(def);
-    const subject = def.subject(params);
+    const subject = this.prefix + def.subject(params);
     const data = encodeWith(def.codec, message, def.name);
     const { span, headers } = startOutgoingSpan('send', { name: def.name, pattern: def.pattern, subject }, data.length, options.headers);
     try {
@@ -163,7 +176,7 @@ class NatsBus implements Bus {
 
   async consumeDurable<T, P extends string>(def: SubjectDef<T, P>, options: ConsumeDurableOptions<T, P>): Promise<DurableConsumer> {
     this.assertOpen(def, true);
-    const filterSubject = options.params ? def.subject(options.params) : def.wildcard();
+    const filterSubject = options.params ? this.prefix + def.subject(options.params) : this.prefix + def.wildcard();
     await ensureDurableConsumer(await this.manager(), {
       stream: options.stream,
       durable: options.durable,
@@ -259,7 +272,7 @@ class NatsBus implements Bus {
     process: (target: SpanTarget, msg: Msg) => Promise<void>,
   ): BusSubscription {
     this.assertOpen(def, true);
-    const subject = params === 'all' ? def.wildcard() : def.subject(params);
+    const subject = params === 'all' ? this.prefix + def.wildcard() : this.prefix + def.subject(params);
     const sub = this.nc.subscribe(subject, options.queue === undefined ? {} : { queue: options.queue });
     const target: SpanTarget = { name: def.name, pattern: def.pattern, subject, ...(options.queue === undefined ? {} : { queue: options.queue }) };
     const closed = runMessageLoop(sub, options.concurrency ?? 1, (msg) => process({ ...target, subject: msg.subject }, msg)).catch((err: unknown) => {

@@ -15,7 +15,7 @@
  * Example entry:
  *   presenceChanged: defineSubject('presence.changed', 'commucat.presence.changed', protoCodec(PresenceChanged)),
  */
-import { Delivery, PresenceChanged } from '@commucat/contracts';
+import { Delivery, InboundFrame, PresenceChanged, Reply } from '@commucat/contracts';
 import { protoCodec } from './codec';
 import { defineSubject, type SubjectDef } from './subject-def';
 
@@ -27,6 +27,10 @@ export const Subjects = {
   presenceChanged: defineSubject('presence.changed', 'commucat.presence.changed', protoCodec(PresenceChanged)),
   /** Frames for the devices one gateway holds (router/relay → that gateway). */
   gatewayDelivery: defineSubject('gateway.deliver', 'commucat.gateway.{gatewayId}.deliver', protoCodec(Delivery)),
+  /** Acks and Errors for one connection (router → the gateway holding it). */
+  gatewayReply: defineSubject('gateway.reply', 'commucat.gateway.{gatewayId}.reply', protoCodec(Reply)),
+  /** Every post-handshake frame a device sends (gateways → the router's queue group). */
+  routerInbound: defineSubject('router.inbound', 'commucat.router.inbound', protoCodec(InboundFrame)),
 } as const satisfies SubjectCatalogue;
 
 export type SubjectName = keyof typeof Subjects;

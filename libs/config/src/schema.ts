@@ -59,6 +59,7 @@ import {
  * | security.rate_limit.pairing_penalty_ms      | COMMUCAT_RATE_PAIRING_PENALTY_MS      | 120000                  | ≥ 0 |
  * | fleet.nats_url                              | COMMUCAT_NATS_URL                     | nats://127.0.0.1:4222   | comma list of nats:// tls:// ws:// wss:// (new) |
  * | fleet.gateway_id                            | COMMUCAT_GATEWAY_ID                   | <hostname>-<pid>        | [A-Za-z0-9_-]; part of NATS subjects (new) |
+ * | fleet.nats_namespace                        | COMMUCAT_NATS_NAMESPACE               | unset                   | [A-Za-z0-9_-]; prefixes every NATS subject (new) |
  * | fleet.secrets_addr                          | COMMUCAT_SECRETS_ADDR                 | 127.0.0.1:7101          | gRPC address of secrets (new) |
  * | fleet.directory_addr                        | COMMUCAT_DIRECTORY_ADDR               | 127.0.0.1:7102          | (new) |
  * | fleet.presence_addr                         | COMMUCAT_PRESENCE_ADDR                | 127.0.0.1:7103          | (new) |
@@ -167,6 +168,7 @@ export const CONFIG_KEYS = {
 
   'fleet.nats_url': key('COMMUCAT_NATS_URL', urlList(['nats', 'tls', 'ws', 'wss']), { default: 'nats://127.0.0.1:4222' }),
   'fleet.gateway_id': key('COMMUCAT_GATEWAY_ID', subjectToken(), { default: defaultGatewayId }),
+  'fleet.nats_namespace': key('COMMUCAT_NATS_NAMESPACE', subjectToken()),
   'fleet.secrets_addr': key('COMMUCAT_SECRETS_ADDR', hostPort(), { default: loopback(7101) }),
   'fleet.directory_addr': key('COMMUCAT_DIRECTORY_ADDR', hostPort(), { default: loopback(7102) }),
   'fleet.presence_addr': key('COMMUCAT_PRESENCE_ADDR', hostPort(), { default: loopback(7103) }),
@@ -268,6 +270,8 @@ export interface CommucatConfig {
   };
   readonly fleet: {
     readonly natsUrl: string;
+    /** Prefix of every NATS subject, so fleets can share one NATS server; unset: none. */
+    readonly natsNamespace?: string;
     readonly gatewayId: string;
     readonly secretsAddr: string;
     readonly directoryAddr: string;

@@ -65,6 +65,7 @@ export class ConnectSession {
   private lastDrainedSeq = 0;
   private acksToSend: number[] = [];
   private deviceId: string | undefined;
+  private userId: string | undefined;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly logger: Logger;
 
@@ -298,6 +299,7 @@ export class ConnectSession {
     this.sink.established();
     this.acceptsTransportUpdate = hello.capabilities.includes(TRANSPORT_UPDATE_CAPABILITY) || hello.capabilities.includes(NOISE_TRANSPORT_CAPABILITY);
     this.deviceId = hello.deviceId;
+    this.userId = grant.user!.userId;
     this.ctx.sessions.add(hello.deviceId, this);
     void this.drainInbox(hello.deviceId);
     this.pending = undefined;
@@ -378,11 +380,29 @@ export class ConnectSession {
   }
 
   private async onEstablishedFrame(frame: Frame): Promise<void> {
-    // Hello/Auth after the handshake are ignored, as in the reference (§7.19). Routing of every
-    // other frame belongs to the router, which is not part of the fleet yet.
+    // Hello/Auth after the handshake are ignored, as in the reference (§7.19).
     if (frame.type === FrameType.Hello || frame.type === FrameType.Auth) return;
-    this.ctx.metrics.framesUnrouted.inc({ type: FrameType[frame.type] ?? String(frame.type) });
-    this.logger.debug({ type: frame.type, channel: frame.channel }, 'frame received; routing is not available yet');
+    this.ctx.metrics.framesRouted.inc({ type: FrameType[frame.type] ?? String(frame.type) });
+    // Core NATS is at-most-once: the router acknowledges only what it stored, so a frame lost
+    // here is never acknowledged, and the sender knows it was not accepted.
+    this.ctx.router.publish({
+      deviceId: this.deviceId!, userId: this.userId!, gatewayId: this.ctx.gatewayId, connectionId: this.connectionId,
+      frame: encodeFrame(frame), receivedAt: Date.now(),
+    });
+  }
+
+  /** An Ack or Error from the router for a frame this connection sent: the reply counter numbers it. */
+  reply(bytes: Buffer): void {
+    if (this.stage !== 'established') return;
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes).frame;
+    } catch (err) {
+      this.logger.warn({ code: (err as CodecError).code }, 'dropping an undecodable reply');
+      return;
+    }
+    this.sendFrame({ ...frame, sequence: this.serverSequence });
+    this.serverSequence = this.serverSequence >= 0xffffffff ? 1 : this.serverSequence + 1;
   }
 
   /** Writes one frame in the stream's current wire format. */

@@ -1,4 +1,4 @@
-import type { AuthorizeHelloRequest, AuthorizeHelloResponse } from '@commucat/contracts';
+import type { AuthorizeHelloRequest, AuthorizeHelloResponse, InboundFrame } from '@commucat/contracts';
 import type { Logger } from 'pino';
 import type { InboxAccess } from './inbox-delivery.js';
 import type { LiveSessions } from './live-sessions.js';
@@ -10,6 +10,7 @@ export type TransportEncryptionPolicy = 'optional' | 'always' | 'required';
 
 /** Everything a connect session needs from its gateway process. */
 export interface GatewayContext {
+  gatewayId: string;
   domain: string;
   prologue: Buffer;
   keys: ServerKeys;
@@ -18,6 +19,8 @@ export interface GatewayContext {
   /** This gateway's established sessions by device, for deliveries. */
   sessions: LiveSessions;
   inbox: InboxAccess;
+  /** Where every post-handshake frame goes (the router's queue group on the bus). */
+  router: { publish(frame: InboundFrame): void };
   transportEncryption: TransportEncryptionPolicy;
   keepaliveIntervalSeconds: number;
   handshakeTimeoutMs: number;

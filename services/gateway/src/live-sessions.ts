@@ -1,4 +1,4 @@
-import type { Delivery } from '@commucat/contracts';
+import type { Delivery, Reply } from '@commucat/contracts';
 import type { ConnectSession } from './connect-session.js';
 
 /** The established sessions of this gateway by device, so deliveries find their streams. */
@@ -35,6 +35,16 @@ export class LiveSessions {
       taken += 1;
     }
     return taken;
+  }
+
+  /** Hands a router reply to the one connection it answers; false if that connection is gone. */
+  reply(reply: Reply): boolean {
+    for (const session of this.byDevice.get(reply.deviceId) ?? []) {
+      if (session.connectionId !== reply.connectionId) continue;
+      session.reply(Buffer.from(reply.frame));
+      return true;
+    }
+    return false;
   }
 
   get devices(): number {

@@ -21,13 +21,14 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
   const directory = createGrpcClient(DirectoryServiceClient, config.fleet.directoryAddr);
   const presence = createGrpcClient(PresenceServiceClient, config.fleet.presenceAddr);
   const relay = createGrpcClient(RelayServiceClient, config.fleet.relayAddr);
-  const bus = await connectBus({ servers: config.fleet.natsUrl, name: `commucat-gateway-${gatewayId}`, logger });
+  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: `commucat-gateway-${gatewayId}`, logger });
   const sessions = new LiveSessions();
   const keys = new ServerKeys(secrets, logger);
   const routes = new RouteRegistry(presence, gatewayId, config.limits.presenceTtl * 1000, logger.child({ component: 'routes' }));
   const keepalive = keepaliveInterval(config.server.keepalive);
 
   const context: GatewayContext = {
+    gatewayId,
     domain: config.server.domain!,
     prologue: Buffer.from(config.crypto.prologue, 'utf8'),
     keys,
@@ -36,6 +37,7 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
     routes,
     sessions,
     inbox: relayInbox(relay),
+    router: { publish: (frame) => bus.publish(Subjects.routerInbound, {}, frame) },
     transportEncryption: config.server.transportEncryption,
     keepaliveIntervalSeconds: keepalive,
     handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
@@ -80,6 +82,7 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
   routes.start();
   // Frames for the devices held here; a device that is gone keeps them in its relay inbox.
   bus.subscribe(Subjects.gatewayDelivery, { gatewayId }, (delivery) => { sessions.deliver(delivery); });
+  bus.subscribe(Subjects.gatewayReply, { gatewayId }, (reply) => { sessions.reply(reply); });
   const { host, port } = parseHostPort(config.server.bind);
   const boundPort = await edge.listen(host, port);
   return { gateway_id: gatewayId, url: `https://${host}:${boundPort}`, noise_public: keys.active()[0]?.key.publicKey.toString('hex') };

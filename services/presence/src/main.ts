@@ -9,7 +9,7 @@ import { RouteStore } from './route-store.js';
 runService('presence', async ({ config, logger, runtime }) => {
   const redis = createRedis(config.storage.redisUrl!, { name: 'commucat-presence', logger });
   runtime.onShutdown(async () => { await redis.quit(); });
-  const bus = await connectBus({ servers: config.fleet.natsUrl, name: 'commucat-presence', logger });
+  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-presence', logger });
   runtime.onShutdown(() => bus.drain());
   const store = new RouteStore(redis, config.limits.presenceTtl * 1000);
   runtime.addReadinessCheck('redis', () => pingRedis(redis));

@@ -35,6 +35,29 @@ export interface Delivery {
   messageId: string;
 }
 
+/** A frame a device sent after its handshake, from its gateway to the router. */
+export interface InboundFrame {
+  deviceId: string;
+  userId: string;
+  gatewayId: string;
+  connectionId: string;
+  /** The frame as received (one encoded CCP-1 frame). */
+  frame: Buffer;
+  /** Unix milliseconds. */
+  receivedAt: number;
+}
+
+/**
+ * The router's answer to one connection (an Ack or an Error), which the gateway writes with that
+ * connection's own reply counter (spec §7.1: Acks and Errors use the handshake counter).
+ */
+export interface Reply {
+  deviceId: string;
+  connectionId: string;
+  /** One encoded Ack or Error frame; the gateway rewrites its sequence. */
+  frame: Buffer;
+}
+
 function createBasePresenceChanged(): PresenceChanged {
   return { deviceId: "", userId: "", state: "", gatewayId: "", connectionId: "", at: 0 };
 }
@@ -345,6 +368,284 @@ export const Delivery: MessageFns<Delivery> = {
     message.frame = object.frame ?? Buffer.alloc(0);
     message.relaySeq = object.relaySeq ?? 0;
     message.messageId = object.messageId ?? "";
+    return message;
+  },
+};
+
+function createBaseInboundFrame(): InboundFrame {
+  return { deviceId: "", userId: "", gatewayId: "", connectionId: "", frame: Buffer.alloc(0), receivedAt: 0 };
+}
+
+export const InboundFrame: MessageFns<InboundFrame> = {
+  encode(message: InboundFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== "") {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    if (message.gatewayId !== "") {
+      writer.uint32(26).string(message.gatewayId);
+    }
+    if (message.connectionId !== "") {
+      writer.uint32(34).string(message.connectionId);
+    }
+    if (message.frame.length !== 0) {
+      writer.uint32(42).bytes(message.frame);
+    }
+    if (message.receivedAt !== 0) {
+      writer.uint32(48).int64(message.receivedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InboundFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInboundFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.gatewayId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.connectionId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.frame = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.receivedAt = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InboundFrame {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      gatewayId: isSet(object.gatewayId)
+        ? globalThis.String(object.gatewayId)
+        : isSet(object.gateway_id)
+        ? globalThis.String(object.gateway_id)
+        : "",
+      connectionId: isSet(object.connectionId)
+        ? globalThis.String(object.connectionId)
+        : isSet(object.connection_id)
+        ? globalThis.String(object.connection_id)
+        : "",
+      frame: isSet(object.frame) ? Buffer.from(bytesFromBase64(object.frame)) : Buffer.alloc(0),
+      receivedAt: isSet(object.receivedAt)
+        ? globalThis.Number(object.receivedAt)
+        : isSet(object.received_at)
+        ? globalThis.Number(object.received_at)
+        : 0,
+    };
+  },
+
+  toJSON(message: InboundFrame): unknown {
+    const obj: any = {};
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.gatewayId !== "") {
+      obj.gatewayId = message.gatewayId;
+    }
+    if (message.connectionId !== "") {
+      obj.connectionId = message.connectionId;
+    }
+    if (message.frame.length !== 0) {
+      obj.frame = base64FromBytes(message.frame);
+    }
+    if (message.receivedAt !== 0) {
+      obj.receivedAt = Math.round(message.receivedAt);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InboundFrame>, I>>(base?: I): InboundFrame {
+    return InboundFrame.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InboundFrame>, I>>(object: I): InboundFrame {
+    const message = createBaseInboundFrame();
+    message.deviceId = object.deviceId ?? "";
+    message.userId = object.userId ?? "";
+    message.gatewayId = object.gatewayId ?? "";
+    message.connectionId = object.connectionId ?? "";
+    message.frame = object.frame ?? Buffer.alloc(0);
+    message.receivedAt = object.receivedAt ?? 0;
+    return message;
+  },
+};
+
+function createBaseReply(): Reply {
+  return { deviceId: "", connectionId: "", frame: Buffer.alloc(0) };
+}
+
+export const Reply: MessageFns<Reply> = {
+  encode(message: Reply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== "") {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.connectionId !== "") {
+      writer.uint32(18).string(message.connectionId);
+    }
+    if (message.frame.length !== 0) {
+      writer.uint32(26).bytes(message.frame);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Reply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.connectionId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.frame = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Reply {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      connectionId: isSet(object.connectionId)
+        ? globalThis.String(object.connectionId)
+        : isSet(object.connection_id)
+        ? globalThis.String(object.connection_id)
+        : "",
+      frame: isSet(object.frame) ? Buffer.from(bytesFromBase64(object.frame)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: Reply): unknown {
+    const obj: any = {};
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.connectionId !== "") {
+      obj.connectionId = message.connectionId;
+    }
+    if (message.frame.length !== 0) {
+      obj.frame = base64FromBytes(message.frame);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Reply>, I>>(base?: I): Reply {
+    return Reply.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Reply>, I>>(object: I): Reply {
+    const message = createBaseReply();
+    message.deviceId = object.deviceId ?? "";
+    message.connectionId = object.connectionId ?? "";
+    message.frame = object.frame ?? Buffer.alloc(0);
     return message;
   },
 };

@@ -1,0 +1,27 @@
+/**
+ * The stable `error` codes the router puts in Error frames. The reference closes the connection
+ * silently on any routing failure (spec ccp1-wire §7.1, trap T15); we answer with an Error frame
+ * and keep the connection open instead, because the real client shows Error frames and goes on.
+ */
+export type RouterErrorCode =
+  /** The frame did not decode (the reference's only Error frame, `{"error":"decode"}`). */
+  | 'decode'
+  /** A frame type (or Join option) this router does not route yet. */
+  | 'unsupported'
+  /** The sender is not a member of the frame's channel, or the channel does not exist. */
+  | 'not_member'
+  /** The payload has the wrong shape (e.g. a Join payload that is not an object). */
+  | 'invalid'
+  /** The channel already has the most members one fan-out can carry. */
+  | 'channel_full'
+  /** A storage or fleet dependency failed; nothing was acknowledged, the client may resend. */
+  | 'unavailable';
+
+export class RouterError extends Error {
+  override readonly name = 'RouterError';
+  constructor(readonly code: RouterErrorCode, readonly detail: string) {
+    super(`${code}: ${detail}`);
+  }
+}
+
+export const isRouterError = (err: unknown): err is RouterError => err instanceof RouterError;

@@ -1,0 +1,125 @@
+import type { Logger } from 'pino';
+import { CodecError, decodeFrame, FrameType, frameTypeLabel, type Frame, type JsonValue } from '@commucat/ccp1';
+import type { InboundFrame } from '@commucat/contracts';
+import { RouterError, isRouterError } from './errors.js';
+import type { FanOut } from './fan-out.js';
+import type { MembershipStore } from './membership-store.js';
+import { parseJoin, typingForRecipients } from './payloads.js';
+import { ackReply, errorReply } from './replies.js';
+
+export interface FrameHandlersOptions {
+  readonly membership: MembershipStore;
+  readonly fanOut: FanOut;
+  readonly logger: Logger;
+}
+
+/** What handling one inbound frame came to. */
+export interface HandleOutcome {
+  /** The frame type label ('msg', 'join', …), or 'undecodable'. */
+  readonly type: string;
+  /** 'ok', 'ignored' or the Error code sent back. */
+  readonly result: string;
+  /** The encoded Ack or Error frame for the sender; none for ignored frames. */
+  readonly reply: Buffer | undefined;
+}
+
+/** The router's per-frame logic: membership, durable enqueue, live fan-out, and the reply. */
+export class FrameHandlers {
+  constructor(private readonly options: FrameHandlersOptions) {}
+
+  /** Never throws: every failure becomes an Error reply (the connection stays open, trap T15). */
+  async handle(inbound: InboundFrame): Promise<HandleOutcome> {
+    let frame: Frame;
+    try {
+      frame = decodeFrame(inbound.frame).frame;
+    } catch (err) {
+      const detail = err instanceof CodecError ? err.code : 'undecodable frame';
+      // Channel 0: an undecodable frame has no channel we can trust.
+      return { type: 'undecodable', result: 'decode', reply: errorReply(0, 'decode', detail) };
+    }
+    const type = frameTypeLabel(frame.type);
+    try {
+      const reply = await this.dispatch(inbound, frame);
+      return { type, result: reply ? 'ok' : 'ignored', reply };
+    } catch (err) {
+      if (isRouterError(err)) {
+        const extra: Record<string, JsonValue> = err.code === 'not_member' ? { channel: frame.channel } : {};
+        return { type, result: err.code, reply: errorReply(frame.channel, err.code, err.detail, extra) };
+      }
+      this.options.logger.error({ err, type, channel: frame.channel, deviceId: inbound.deviceId }, 'frame handling failed');
+      return { type, result: 'unavailable', reply: errorReply(frame.channel, 'unavailable', 'the router could not handle this frame; send it again') };
+    }
+  }
+
+  private async dispatch(inbound: InboundFrame, frame: Frame): Promise<Buffer | undefined> {
+    switch (frame.type) {
+      case FrameType.Join: return this.join(inbound, frame);
+      case FrameType.Leave: return this.leave(inbound, frame);
+      case FrameType.Msg: return this.msg(inbound, frame);
+      case FrameType.Typing: return this.typing(inbound, frame);
+      // Hello/Auth after the handshake are ignored without a reply (spec §7.19); so are a
+      // client's Acks (§7.6), which must not earn an Error the client would then display.
+      case FrameType.Hello:
+      case FrameType.Auth:
+      case FrameType.Ack:
+        return undefined;
+      default:
+        throw new RouterError('unsupported', `${frameTypeLabel(frame.type)} is not routed yet`);
+    }
+  }
+
+  /** Join (spec §7.3), with merge semantics: see MembershipStore.join. */
+  private async join(inbound: InboundFrame, frame: Frame): Promise<Buffer> {
+    const request = parseJoin(frame);
+    if (request.groupId !== undefined) throw new RouterError('unsupported', 'groups are not routed yet');
+    await this.options.membership.join(frame.channel, [inbound.deviceId, ...request.members], request.relay);
+    return ackReply(frame.channel, frame.sequence);
+  }
+
+  /** Leave (spec §7.4): only the leaving device goes; acknowledged even if it was not a member. */
+  private async leave(inbound: InboundFrame, frame: Frame): Promise<Buffer> {
+    await this.options.membership.leave(frame.channel, inbound.deviceId);
+    return ackReply(frame.channel, frame.sequence);
+  }
+
+  /**
+   * Msg (spec §7.5): the frame goes to the other members unchanged. The Ack is sent only after
+   * relay stored every envelope, so nothing acknowledged can be lost.
+   */
+  private async msg(inbound: InboundFrame, frame: Frame): Promise<Buffer> {
+    const recipients = await this.recipients(inbound, frame);
+    await this.options.fanOut.queueAndDeliver({
+      channelId: frame.channel,
+      senderDeviceId: inbound.deviceId,
+      // Unique per connection (the client's sequence counts up per connection) and the same
+      // when the router handles the frame again, so a retried enqueue stores nothing twice.
+      messageId: `${inbound.connectionId}:${frame.sequence}`,
+      frame: inbound.frame,
+    }, recipients);
+    return ackReply(frame.channel, frame.sequence);
+  }
+
+  /** Typing (spec §7.7): live only to the other members, never queued; device id filled in (T16). */
+  private async typing(inbound: InboundFrame, frame: Frame): Promise<Buffer> {
+    const recipients = await this.recipients(inbound, frame);
+    await this.options.fanOut.deliverLive({
+      channelId: frame.channel,
+      senderDeviceId: inbound.deviceId,
+      messageId: `${inbound.connectionId}:${frame.sequence}`,
+      frame: typingForRecipients(frame, inbound.frame, inbound.deviceId),
+    }, recipients);
+    return ackReply(frame.channel, frame.sequence);
+  }
+
+  /**
+   * The other members of the frame's channel. The reference closes the connection silently when
+   * the sender is not a member (spec §7.1, T15); we answer not_member and keep it open.
+   */
+  private async recipients(inbound: InboundFrame, frame: Frame): Promise<string[]> {
+    const recipients = await this.options.membership.recipientsOf(frame.channel, inbound.deviceId);
+    if (!recipients) {
+      throw new RouterError('not_member', `device ${inbound.deviceId} is not a member of channel ${frame.channel}; send Join first`);
+    }
+    return recipients;
+  }
+}

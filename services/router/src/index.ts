@@ -1,0 +1,16 @@
+export { MembershipStore } from './membership-store.js';
+export { FanOut } from './fan-out.js';
+export type { FanOutOptions, Outgoing } from './fan-out.js';
+export { FrameHandlers } from './frame-handlers.js';
+export type { FrameHandlersOptions, HandleOutcome } from './frame-handlers.js';
+export { InboundLoop } from './inbound-loop.js';
+export type { InboundLoopOptions } from './inbound-loop.js';
+export { SerialQueue } from './serial-queue.js';
+export { routerMetrics } from './router-metrics.js';
+export type { RouterMetrics } from './router-metrics.js';
+export { ackReply, errorReply } from './replies.js';
+export { parseJoin, typingForRecipients } from './payloads.js';
+export type { JoinRequest } from './payloads.js';
+export { RouterError, isRouterError } from './errors.js';
+export type { RouterErrorCode } from './errors.js';
+export { FLEET_CALL_DEADLINE_MS, MAX_CHANNEL_MEMBERS } from './limits.js';

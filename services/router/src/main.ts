@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { connectBus } from '@commucat/bus';
+import { PresenceServiceClient, RelayServiceClient } from '@commucat/contracts';
+import { createGrpcClient, runService } from '@commucat/service-kit';
+import { createPgPool, pingPostgres } from '@commucat/storage';
+import { FanOut } from './fan-out.js';
+import { FrameHandlers } from './frame-handlers.js';
+import { InboundLoop } from './inbound-loop.js';
+import { MembershipStore } from './membership-store.js';
+import { routerMetrics } from './router-metrics.js';
+
+runService('router', async ({ config, logger, runtime, telemetry }) => {
+  const pool = createPgPool({ dsn: config.storage.postgresDsn!, max: config.storage.pgPoolMax, applicationName: 'commucat-router', logger });
+  runtime.onShutdown(() => pool.end());
+  runtime.addReadinessCheck('postgres', () => pingPostgres(pool));
+
+  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-router', logger });
+  runtime.onShutdown(() => bus.drain());
+  runtime.addReadinessCheck('nats', () => bus.ready());
+
+  const relay = createGrpcClient(RelayServiceClient, config.fleet.relayAddr);
+  const presence = createGrpcClient(PresenceServiceClient, config.fleet.presenceAddr);
+  runtime.onShutdown(() => { relay.close(); presence.close(); });
+
+  const handlers = new FrameHandlers({
+    membership: new MembershipStore(pool),
+    fanOut: new FanOut({ relay, presence, bus, logger }),
+    logger,
+  });
+  const loop = new InboundLoop({ bus, handlers, metrics: routerMetrics(telemetry.registry), logger });
+  loop.start();
+  // Hooks run last-added first: the loop finishes the frames it took (and their replies) before
+  // the clients, the bus and the pool close.
+  runtime.onShutdown(() => loop.stop());
+  return { relay_addr: config.fleet.relayAddr, presence_addr: config.fleet.presenceAddr };
+}, { require: ['storage.postgres_dsn'] });

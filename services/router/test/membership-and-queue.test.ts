@@ -1,0 +1,105 @@
+import pino from 'pino';
+import { connectBus, type Bus } from '@commucat/bus';
+import { controlFrame, decodeFrame, encodeFrame, FrameType, opaqueFrame } from '@commucat/ccp1';
+import { PresenceServiceClient, RelayServiceClient } from '@commucat/contracts';
+import { createGrpcClient } from '@commucat/service-kit';
+import { migratedSchema, type MigratedSchema } from '../../../tests/support/pg-schema';
+import { stackEnv } from '../../../tests/support/stack-env';
+import { RouterError } from '../src/errors';
+import { FanOut } from '../src/fan-out';
+import { FrameHandlers } from '../src/frame-handlers';
+import { MembershipStore } from '../src/membership-store';
+import { SerialQueue } from '../src/serial-queue';
+
+let db: MigratedSchema;
+beforeAll(async () => { db = await migratedSchema('routermem'); });
+afterAll(() => db?.drop());
+
+describe('MembershipStore', () => {
+  test('a Join that would pass the member limit is refused and rolled back', async () => {
+    const store = new MembershipStore(db.pool, 3);
+    expect(await store.join(1, ['a', 'b'], false)).toEqual(['a', 'b']);
+    const err = await store.join(1, ['c', 'd'], true).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RouterError);
+    expect((err as RouterError).code).toBe('channel_full');
+    expect(await store.members(1)).toEqual(['a', 'b']);
+    const { rows } = await db.pool.query('SELECT relay FROM channel WHERE channel_id = 1');
+    expect(rows).toEqual([{ relay: false }]);
+  });
+
+  test('recipientsOf excludes the sender and is undefined for non-members; leave reports membership', async () => {
+    const store = new MembershipStore(db.pool);
+    await store.join(2, ['x', 'y', 'z', 'x'], false);
+    expect(await store.recipientsOf(2, 'y')).toEqual(['x', 'z']);
+    expect(await store.recipientsOf(2, 'w')).toBeUndefined();
+    expect(await store.recipientsOf(3, 'x')).toBeUndefined();
+    expect(await store.leave(2, 'w')).toBe(false);
+    expect(await store.leave(2, 'y')).toBe(true);
+    expect(await store.members(2)).toEqual(['x', 'z']);
+  });
+
+  test('the schema refuses channel ids outside u32', async () => {
+    await expect(db.pool.query('INSERT INTO channel (channel_id) VALUES (4294967296)')).rejects.toThrow(/check/);
+    await db.pool.query('INSERT INTO channel (channel_id) VALUES (4294967295)');
+  });
+});
+
+describe('FrameHandlers when relay is unreachable', () => {
+  let bus: Bus;
+  beforeAll(async () => { bus = await connectBus({ servers: stackEnv().natsUrl, name: 'router-test-unavailable' }); });
+  afterAll(() => bus?.close());
+
+  test('a Msg gets an unavailable Error instead of an Ack', async () => {
+    const membership = new MembershipStore(db.pool);
+    await membership.join(40, ['sender', 'peer'], false);
+    // Port 1 on loopback: nothing listens, so every call fails within the deadline.
+    const relay = createGrpcClient(RelayServiceClient, '127.0.0.1:1');
+    const presence = createGrpcClient(PresenceServiceClient, '127.0.0.1:1');
+    try {
+      const logger = pino({ level: 'silent' });
+      const handlers = new FrameHandlers({ membership, fanOut: new FanOut({ relay, presence, bus, logger, callDeadlineMs: 300 }), logger });
+      const outcome = await handlers.handle({
+        deviceId: 'sender', userId: 'u', gatewayId: 'gw', connectionId: 'c1', receivedAt: Date.now(),
+        frame: encodeFrame(opaqueFrame(FrameType.Msg, 40, 3, Buffer.from('hi'))),
+      });
+      expect(outcome).toMatchObject({ type: 'msg', result: 'unavailable' });
+      const reply = decodeFrame(outcome.reply!).frame;
+      expect(reply).toMatchObject({ type: FrameType.Error, channel: 40 });
+      expect(reply.payload).toMatchObject({ kind: 'control', value: { error: 'unavailable' } });
+
+      // Join needs no fleet call, so it still works.
+      const join = await handlers.handle({
+        deviceId: 'third', userId: 'u', gatewayId: 'gw', connectionId: 'c2', receivedAt: Date.now(),
+        frame: encodeFrame(controlFrame(FrameType.Join, 40, 3, { members: [] })),
+      });
+      expect(join.result).toBe('ok');
+      expect(await membership.members(40)).toEqual(['peer', 'sender', 'third']);
+    } finally {
+      relay.close();
+      presence.close();
+    }
+  });
+});
+
+describe('SerialQueue', () => {
+  test('runs tasks one at a time in the order added, and a failure does not stop the rest', async () => {
+    const queue = new SerialQueue();
+    const log: string[] = [];
+    let running = 0;
+    const task = (name: string, delayMs: number, fail = false) => async () => {
+      running += 1;
+      expect(running).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      log.push(name);
+      running -= 1;
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const results = [queue.run(task('slow', 30)), queue.run(task('fails', 1, true)), queue.run(task('fast', 0))];
+    await expect(results[0]).resolves.toBe('slow');
+    await expect(results[1]).rejects.toThrow('fails');
+    await expect(results[2]).resolves.toBe('fast');
+    await queue.idle();
+    expect(log).toEqual(['slow', 'fails', 'fast']);
+  });
+});

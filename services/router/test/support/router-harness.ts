@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { connectBus, defineSubject, protoCodec, Subjects, type Bus } from '@commucat/bus';
+import { decodeFrame, encodeFrame, type Frame } from '@commucat/ccp1';
+import {
+  Delivery, InboundFrame, PresenceServiceClient, PresenceServiceService, RelayServiceClient, RelayServiceService, type Reply,
+} from '@commucat/contracts';
+import { createGrpcClient, createServiceRuntime, type ServiceRuntime } from '@commucat/service-kit';
+import { createRedis, type Redis } from '@commucat/storage';
+import { initTelemetry, type Telemetry } from '@commucat/telemetry';
+import { migratedSchema, type MigratedSchema } from '../../../../tests/support/pg-schema';
+import { stackEnv } from '../../../../tests/support/stack-env';
+// A test may start other services from their sources; the router itself only talks to them over gRPC.
+import { RelayQueue, relayHandlers, relayMetrics } from '../../../relay/src/index';
+import { presenceHandlers, RouteStore } from '../../../presence/src/index';
+import { FanOut } from '../../src/fan-out';
+import { FrameHandlers } from '../../src/frame-handlers';
+import { InboundLoop } from '../../src/inbound-loop';
+import { MembershipStore } from '../../src/membership-store';
+import { routerMetrics } from '../../src/router-metrics';
+
+/** What the fake gateway saw, in arrival order across both subjects. */
+export type GatewayEvent = { kind: 'reply'; reply: Reply; frame: Frame } | { kind: 'delivery'; delivery: Delivery };
+
+const silent = pino({ level: 'silent' });
+export const newId = (prefix: string): string => `${prefix}-${randomBytes(5).toString('hex')}`;
+
+/**
+ * A router wired to a real relay and presence (in-process, each on its own gRPC runtime),
+ * real Postgres, Redis and NATS, with one fake gateway subscribed to its reply and delivery
+ * subjects. The inbound subject and queue group are private to the harness so that no other
+ * router running on the same NATS can take (or answer) these frames.
+ */
+export class RouterHarness {
+  readonly gatewayId = newId('gw-router-test');
+  readonly events: GatewayEvent[] = [];
+  private waiters: Array<() => void> = [];
+
+  private constructor(
+    readonly db: MigratedSchema,
+    readonly relayQueue: RelayQueue,
+    readonly routes: RouteStore,
+    readonly membership: MembershipStore,
+    readonly registry: Registry,
+    private readonly bus: Bus,
+    private readonly inboundSubject: ReturnType<typeof inboundSubjectFor>,
+    private readonly loop: InboundLoop,
+    private readonly cleanup: Array<() => unknown>,
+  ) {}
+
+  static async start(): Promise<RouterHarness> {
+    const { natsUrl, redisUrl } = stackEnv();
+    const cleanup: Array<() => unknown> = [];
+    const db = await migratedSchema('router');
+    cleanup.push(() => db.drop());
+    const telemetry: Telemetry = initTelemetry({ serviceName: 'router-test', logLevel: 'silent' });
+    cleanup.push(() => telemetry.shutdown());
+
+    const relayRuntime = createServiceRuntime({ name: 'relay', grpcBind: '127.0.0.1:0', adminBind: '127.0.0.1:0', telemetry });
+    const relayQueue = new RelayQueue({ pool: db.pool, defaultTtlSeconds: 600, metrics: relayMetrics(new Registry()), logger: silent });
+    relayRuntime.addGrpcService(RelayServiceService, relayHandlers(relayQueue));
+    const relayPorts = await relayRuntime.start();
+    cleanup.push(() => relayRuntime.stop());
+
+    const redis: Redis = createRedis(redisUrl);
+    cleanup.push(() => redis.quit());
+    const routes = new RouteStore(redis, 30_000);
+    const presenceRuntime: ServiceRuntime = createServiceRuntime({ name: 'presence', grpcBind: '127.0.0.1:0', adminBind: '127.0.0.1:0', telemetry });
+    presenceRuntime.addGrpcService(PresenceServiceService, presenceHandlers(routes, { changed() {} }));
+    const presencePorts = await presenceRuntime.start();
+    cleanup.push(() => presenceRuntime.stop());
+
+    const relay = createGrpcClient(RelayServiceClient, `127.0.0.1:${relayPorts.grpcPort}`);
+    const presence = createGrpcClient(PresenceServiceClient, `127.0.0.1:${presencePorts.grpcPort}`);
+    cleanup.push(() => { relay.close(); presence.close(); });
+
+    const bus = await connectBus({ servers: natsUrl, name: 'router-test' });
+    cleanup.push(() => bus.close());
+    const membership = new MembershipStore(db.pool);
+    const registry = new Registry();
+    const subject = inboundSubjectFor(newId('t'));
+    const loop = new InboundLoop({
+      bus, subject, queue: newId('router-test'), logger: silent, metrics: routerMetrics(registry),
+      handlers: new FrameHandlers({ membership, fanOut: new FanOut({ relay, presence, bus, logger: silent }), logger: silent }),
+    });
+    cleanup.push(() => loop.stop());
+    const harness = new RouterHarness(db, relayQueue, routes, membership, registry, bus, subject, loop, cleanup);
+    harness.listen();
+    return harness;
+  }
+
+  private listen(): void {
+    const params = { gatewayId: this.gatewayId };
+    this.bus.subscribe(Subjects.gatewayReply, params, (reply) => {
+      this.record({ kind: 'reply', reply, frame: decodeFrame(reply.frame).frame });
+    });
+    this.bus.subscribe(Subjects.gatewayDelivery, params, (delivery) => this.record({ kind: 'delivery', delivery }));
+    this.loop.start();
+  }
+
+  /** Waits until the subscriptions are registered with the server, so nothing published later is missed. */
+  async ready(): Promise<void> {
+    await this.bus.ready();
+  }
+
+  private record(event: GatewayEvent): void {
+    this.events.push(event);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  async stop(): Promise<void> {
+    // Last started, first stopped: the loop before the bus, the services before the database.
+    for (const step of this.cleanup.reverse()) await step();
+  }
+
+  /** Publishes a frame as the gateway would, from `deviceId` on `connectionId`. */
+  send(deviceId: string, connectionId: string, frame: Frame | Uint8Array): void {
+    this.bus.publish(this.inboundSubject, {}, {
+      deviceId, userId: `user-of-${deviceId}`, gatewayId: this.gatewayId, connectionId,
+      frame: Buffer.from(frame instanceof Uint8Array ? frame : encodeFrame(frame)), receivedAt: Date.now(),
+    });
+  }
+
+  /** Registers the device as online on this fake gateway. */
+  async online(deviceId: string, connectionId: string): Promise<void> {
+    await this.routes.register({ deviceId, userId: `user-of-${deviceId}`, gatewayId: this.gatewayId, connectionId, connectedAt: Date.now(), user: null });
+  }
+
+  /** The first event after index `from` that matches, waiting up to 5 s for it. */
+  async next(match: (event: GatewayEvent) => boolean, from = 0): Promise<GatewayEvent> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const found = this.events.slice(from).find(match);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no matching gateway event within 5 s');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
+  }
+
+  /** The reply to the next frame of `connectionId` (after event index `from`). */
+  async replyTo(connectionId: string, from = 0): Promise<Frame> {
+    const event = await this.next((e) => e.kind === 'reply' && e.reply.connectionId === connectionId, from);
+    return (event as Extract<GatewayEvent, { kind: 'reply' }>).frame;
+  }
+}
+
+function inboundSubjectFor(token: string) {
+  return defineSubject('router.inbound', `commucat.test.${token}.router.inbound`, protoCodec(InboundFrame));
+}
