@@ -54,6 +54,8 @@ import {
  * | security.rate_limit.connect_burst           | COMMUCAT_RATE_CONNECT_BURST           | 20                      | > 0 |
  * | security.rate_limit.connect_window_ms       | COMMUCAT_RATE_CONNECT_WINDOW_MS       | 1000                    | > 0 |
  * | security.rate_limit.connect_penalty_ms      | COMMUCAT_RATE_CONNECT_PENALTY_MS      | 30000                   | ≥ 0 |
+ * | security.rate_limit.frame_rate              | COMMUCAT_RATE_FRAME_RATE              | 200                     | frames/s per connection after the handshake (new) |
+ * | security.rate_limit.frame_burst             | COMMUCAT_RATE_FRAME_BURST             | 400                     | token bucket size (new) |
  * | security.rate_limit.pairing_burst           | COMMUCAT_RATE_PAIRING_BURST           | 5                       | > 0 |
  * | security.rate_limit.pairing_window_ms       | COMMUCAT_RATE_PAIRING_WINDOW_MS       | 60000                   | > 0 |
  * | security.rate_limit.pairing_penalty_ms      | COMMUCAT_RATE_PAIRING_PENALTY_MS      | 120000                  | ≥ 0 |
@@ -162,6 +164,8 @@ export const CONFIG_KEYS = {
   'security.rate_limit.connect_burst': key('COMMUCAT_RATE_CONNECT_BURST', positive(), { default: 20 }),
   'security.rate_limit.connect_window_ms': key('COMMUCAT_RATE_CONNECT_WINDOW_MS', positive(), { default: 1000 }),
   'security.rate_limit.connect_penalty_ms': key('COMMUCAT_RATE_CONNECT_PENALTY_MS', nonNegative(), { default: 30000 }),
+  'security.rate_limit.frame_rate': key('COMMUCAT_RATE_FRAME_RATE', positive(), { default: 200 }),
+  'security.rate_limit.frame_burst': key('COMMUCAT_RATE_FRAME_BURST', positive(), { default: 400 }),
   'security.rate_limit.pairing_burst': key('COMMUCAT_RATE_PAIRING_BURST', positive(), { default: 5 }),
   'security.rate_limit.pairing_window_ms': key('COMMUCAT_RATE_PAIRING_WINDOW_MS', positive(), { default: 60000 }),
   'security.rate_limit.pairing_penalty_ms': key('COMMUCAT_RATE_PAIRING_PENALTY_MS', nonNegative(), { default: 120000 }),
@@ -263,6 +267,9 @@ export interface CommucatConfig {
       readonly connectBurst: number;
       readonly connectWindowMs: number;
       readonly connectPenaltyMs: number;
+      /** Post-handshake frames per second one connection may send (token bucket refill). */
+      readonly frameRate: number;
+      readonly frameBurst: number;
       readonly pairingBurst: number;
       readonly pairingWindowMs: number;
       readonly pairingPenaltyMs: number;

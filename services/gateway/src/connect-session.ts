@@ -11,6 +11,7 @@ import { HandshakeError, invalidRequest } from './handshake-error.js';
 import { parseHello, type ParsedHello } from './hello.js';
 import { noiseKeyJson, rfc3339 } from './key-catalog-json.js';
 import type { ConnectSink } from './connect-sink.js';
+import { FrameBudget } from './frame-budget.js';
 import type { GatewayContext } from './gateway-context.js';
 import type { ActiveNoiseKey } from './server-keys.js';
 import { NoiseUnitCodec } from './transport-encryption.js';
@@ -66,6 +67,9 @@ export class ConnectSession {
   private acksToSend: number[] = [];
   private deviceId: string | undefined;
   private userId: string | undefined;
+  private budget: FrameBudget | undefined;
+  /** When the last rate_limited Error went out: at most one a second, not one per dropped frame. */
+  private throttledNoticeAt = 0;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly logger: Logger;
 
@@ -382,6 +386,8 @@ export class ConnectSession {
   private async onEstablishedFrame(frame: Frame): Promise<void> {
     // Hello/Auth after the handshake are ignored, as in the reference (§7.19).
     if (frame.type === FrameType.Hello || frame.type === FrameType.Auth) return;
+    this.budget ??= new FrameBudget(this.ctx.frameRate.rate, this.ctx.frameRate.burst);
+    if (!this.budget.take()) return this.throttle(frame);
     this.ctx.metrics.framesRouted.inc({ type: FrameType[frame.type] ?? String(frame.type) });
     // Core NATS is at-most-once: the router acknowledges only what it stored, so a frame lost
     // here is never acknowledged, and the sender knows it was not accepted.
@@ -389,6 +395,17 @@ export class ConnectSession {
       deviceId: this.deviceId!, userId: this.userId!, gatewayId: this.ctx.gatewayId, connectionId: this.connectionId,
       frame: encodeFrame(frame), receivedAt: Date.now(),
     });
+  }
+
+  /** Drops a frame over the budget; the sender hears why (stable code), the stream stays open. */
+  private throttle(frame: Frame): void {
+    this.ctx.metrics.framesThrottled.inc();
+    const now = Date.now();
+    if (now - this.throttledNoticeAt < 1000) return;
+    this.throttledNoticeAt = now;
+    this.reply(encodeFrame(controlFrame(FrameType.Error, frame.channel, 0, {
+      detail: `more than ${this.ctx.frameRate.rate} frames per second; frames are being dropped`, error: 'rate_limited',
+    })));
   }
 
   /** An Ack or Error from the router for a frame this connection sent: the reply counter numbers it. */

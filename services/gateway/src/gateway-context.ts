@@ -22,6 +22,8 @@ export interface GatewayContext {
   /** Where every post-handshake frame goes (the router's queue group on the bus). */
   router: { publish(frame: InboundFrame): void };
   transportEncryption: TransportEncryptionPolicy;
+  /** Per-connection budget for post-handshake frames. */
+  frameRate: { rate: number; burst: number };
   keepaliveIntervalSeconds: number;
   handshakeTimeoutMs: number;
   logger: Logger;

@@ -39,6 +39,7 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
     inbox: relayInbox(relay),
     router: { publish: (frame) => bus.publish(Subjects.routerInbound, {}, frame) },
     transportEncryption: config.server.transportEncryption,
+    frameRate: { rate: config.security.rateLimit.frameRate, burst: config.security.rateLimit.frameBurst },
     keepaliveIntervalSeconds: keepalive,
     handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
     logger,
