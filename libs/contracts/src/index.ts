@@ -4,7 +4,7 @@ export { UserProfile } from './gen/commucat/v1/common.js';
 export { AuthorizeHelloRequest, AuthorizeHelloResponse, CertificateSummary, DirectoryServiceClient, DirectoryServiceService, HelloVerdict, ValidateSessionRequest, ValidateSessionResponse, helloVerdictFromJSON, helloVerdictToJSON } from './gen/commucat/v1/directory.js';
 export type { DirectoryServiceServer } from './gen/commucat/v1/directory.js';
 export { Delivery, InboundFrame, PresenceChanged, Reply } from './gen/commucat/v1/events.js';
-export { GetPresenceRequest, LookupRoutesRequest, LookupRoutesResponse, PresenceServiceClient, PresenceServiceService, PresenceSnapshot, RefreshRoutesRequest, RefreshRoutesResponse, RegisterRouteRequest, RegisterRouteResponse, RouteEntry, RouteRef, UnregisterRouteRequest, UnregisterRouteResponse } from './gen/commucat/v1/presence.js';
+export { GetPresenceRequest, LookupRoutesRequest, LookupRoutesResponse, PresenceServiceClient, PresenceServiceService, PresenceSnapshot, RefreshRoutesRequest, RefreshRoutesResponse, RegisterRouteRequest, RegisterRouteResponse, RouteEntry, RouteRef, SetStateRequest, UnregisterRouteRequest, UnregisterRouteResponse } from './gen/commucat/v1/presence.js';
 export type { PresenceServiceServer } from './gen/commucat/v1/presence.js';
 export { AcknowledgeRequest, AcknowledgeResponse, DepthRequest, DepthResponse, DrainRequest, DrainResponse, EnqueueRequest, EnqueueResponse, Envelope, RelayServiceClient, RelayServiceService } from './gen/commucat/v1/relay.js';
 export type { RelayServiceServer } from './gen/commucat/v1/relay.js';

@@ -1,11 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
-import type { PresenceServiceServer, RouteEntry, UserProfile } from '@commucat/contracts';
+import type { PresenceServiceServer, PresenceSnapshot, RouteEntry, UserProfile } from '@commucat/contracts';
 import { GrpcStatusError } from '@commucat/service-kit';
-import type { PresenceUser, Route, RouteStore } from './route-store.js';
+import type { PresenceRecord, PresenceUser, Route, RouteStore } from './route-store.js';
 
 export interface PresenceEvents {
-  changed(route: Route, state: 'online' | 'offline'): void;
+  /** 'online' / 'offline' from the gateway's route calls, or the client's own text (SetState). */
+  changed(route: Route, state: string): void;
 }
+
+/** Longest state text a client may set, in characters; the reference has no limit. */
+export const MAX_PRESENCE_STATE_CHARS = 64;
 
 const toPresenceUser = (u: UserProfile | undefined): PresenceUser | null =>
   u ? { id: u.userId, user_id: u.userId, handle: u.handle, display_name: u.displayName ?? null, avatar_url: u.avatarUrl ?? null } : null;
@@ -16,6 +20,22 @@ function requireId(value: string, name: string): string {
   if (!value) throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, `${name} is required`);
   return value;
 }
+
+function requireState(value: string): string {
+  const chars = [...value].length;
+  if (chars === 0 || chars > MAX_PRESENCE_STATE_CHARS) {
+    throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, `state must be 1 to ${MAX_PRESENCE_STATE_CHARS} characters`);
+  }
+  return value;
+}
+
+const toSnapshot = (record: PresenceRecord): PresenceSnapshot => {
+  const u = record.user;
+  return {
+    entity: record.entity, state: record.state, expiresAt: record.expires_at,
+    user: u ? { userId: u.user_id, handle: u.handle, displayName: u.display_name ?? undefined, avatarUrl: u.avatar_url ?? undefined, domain: '' } : undefined,
+  };
+};
 
 /** gRPC handlers of presence; state changes are announced on the bus. */
 export function presenceHandlers(store: RouteStore, events: PresenceEvents): PresenceServiceServer {
@@ -49,11 +69,18 @@ export function presenceHandlers(store: RouteStore, events: PresenceEvents): Pre
     getPresence: async ({ request: req }) => {
       const record = await store.presenceOf(requireId(req.deviceId, 'device_id'));
       if (!record) return { entity: req.deviceId, state: 'offline', expiresAt: '', user: undefined };
-      const u = record.user;
-      return {
-        entity: record.entity, state: record.state, expiresAt: record.expires_at,
-        user: u ? { userId: u.user_id, handle: u.handle, displayName: u.display_name ?? undefined, avatarUrl: u.avatar_url ?? undefined, domain: '' } : undefined,
-      };
+      return toSnapshot(record);
+    },
+    setState: async ({ request: req }) => {
+      const deviceId = requireId(req.deviceId, 'device_id');
+      const connectionId = requireId(req.connectionId, 'connection_id');
+      const state = requireState(req.state);
+      const written = await store.setState(deviceId, connectionId, state);
+      if (!written) {
+        throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `connection ${connectionId} does not hold the route of device ${deviceId}`);
+      }
+      events.changed(written.route, state);
+      return toSnapshot(written.record);
     },
   };
 }

@@ -47,11 +47,23 @@ redis.call('DEL', KEYS[1])
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 return 1`;
 
+// A client's own presence state is only accepted from the connection that holds the route, so a
+// stale connection cannot overwrite what the device's current one reports. The route's TTL is
+// refreshed with it: a Presence frame shows the connection is alive.
+const SET_STATE_IF_OWNER = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+if cjson.decode(raw).connectionId ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 1`;
+
 /** Routes and presence in Redis, both with the presence TTL the gateways keep refreshing. */
 export class RouteStore {
   constructor(private readonly redis: Redis, private readonly ttlMs: number) {
     redis.defineCommand('ccRefreshRoute', { numberOfKeys: 2, lua: REFRESH_IF_OWNER });
     redis.defineCommand('ccRemoveRoute', { numberOfKeys: 2, lua: REMOVE_IF_OWNER });
+    redis.defineCommand('ccSetStateIfOwner', { numberOfKeys: 2, lua: SET_STATE_IF_OWNER });
   }
 
   private presence(deviceId: string, state: string, user: PresenceUser | null): { record: PresenceRecord; expiresAt: number } {
@@ -86,6 +98,20 @@ export class RouteStore {
     return removed === 1;
   }
 
+  /**
+   * Writes `state` as the device's presence (TTL refreshed) when `connectionId` holds its route.
+   * Returns the record and its route, or undefined when the device has no route or another
+   * connection holds it.
+   */
+  async setState(deviceId: string, connectionId: string, state: string): Promise<{ record: PresenceRecord; route: Route } | undefined> {
+    const [route] = await this.lookup([deviceId]);
+    if (!route || route.connectionId !== connectionId) return undefined;
+    const { record } = this.presence(deviceId, state, route.user);
+    // The script checks the owner again: the route may have been taken over since the lookup.
+    const written = await (this.redis as unknown as ScriptClient).ccSetStateIfOwner(routeKey(deviceId), presenceKey(deviceId), connectionId, JSON.stringify(record), this.ttlMs);
+    return written === 1 ? { record, route } : undefined;
+  }
+
   async lookup(deviceIds: string[]): Promise<Route[]> {
     if (deviceIds.length === 0) return [];
     const raws = await this.redis.mget(deviceIds.map(routeKey));
@@ -100,6 +126,7 @@ export class RouteStore {
 
 interface ScriptClient {
   ccRemoveRoute(routeKey: string, presenceKey: string, connectionId: string, record: string, ttlMs: number): Promise<number>;
+  ccSetStateIfOwner(routeKey: string, presenceKey: string, connectionId: string, record: string, ttlMs: number): Promise<number>;
 }
 interface ScriptPipeline {
   ccRefreshRoute(routeKey: string, presenceKey: string, connectionId: string, ttlMs: number): unknown;

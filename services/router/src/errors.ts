@@ -12,6 +12,10 @@ export type RouterErrorCode =
   | 'not_member'
   /** The payload has the wrong shape (e.g. a Join payload that is not an object). */
   | 'invalid'
+  /** The sender lacks the group role (or group membership) the frame needs. */
+  | 'forbidden'
+  /** The frame would create something that already exists (a GroupCreate with a taken group_id). */
+  | 'conflict'
   /** The channel already has the most members one fan-out can carry. */
   | 'channel_full'
   /** A storage or fleet dependency failed; nothing was acknowledged, the client may resend. */

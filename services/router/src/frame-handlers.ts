@@ -3,13 +3,16 @@ import { CodecError, decodeFrame, FrameType, frameTypeLabel, type Frame, type Js
 import type { InboundFrame } from '@commucat/contracts';
 import { RouterError, isRouterError } from './errors.js';
 import type { FanOut } from './fan-out.js';
+import { GroupFrames } from './group-frames.js';
 import type { MembershipStore } from './membership-store.js';
+import type { PresenceFrames } from './presence-frames.js';
 import { parseJoin, typingForRecipients } from './payloads.js';
 import { ackReply, errorReply } from './replies.js';
 
 export interface FrameHandlersOptions {
   readonly membership: MembershipStore;
   readonly fanOut: FanOut;
+  readonly presenceFrames: PresenceFrames;
   readonly logger: Logger;
 }
 
@@ -25,7 +28,11 @@ export interface HandleOutcome {
 
 /** The router's per-frame logic: membership, durable enqueue, live fan-out, and the reply. */
 export class FrameHandlers {
-  constructor(private readonly options: FrameHandlersOptions) {}
+  private readonly groupFrames: GroupFrames;
+
+  constructor(private readonly options: FrameHandlersOptions) {
+    this.groupFrames = new GroupFrames(options);
+  }
 
   /** Never throws: every failure becomes an Error reply (the connection stays open, trap T15). */
   async handle(inbound: InboundFrame): Promise<HandleOutcome> {
@@ -57,6 +64,11 @@ export class FrameHandlers {
       case FrameType.Leave: return this.leave(inbound, frame);
       case FrameType.Msg: return this.msg(inbound, frame);
       case FrameType.Typing: return this.typing(inbound, frame);
+      case FrameType.Presence: return this.options.presenceFrames.handle(inbound, frame);
+      case FrameType.KeyUpdate: return this.groupFrames.keyUpdate(inbound, frame);
+      case FrameType.GroupCreate: return this.groupFrames.create(inbound, frame);
+      case FrameType.GroupInvite: return this.groupFrames.invite(inbound, frame);
+      case FrameType.GroupEvent: return this.groupFrames.event(inbound, frame);
       // Hello/Auth after the handshake are ignored without a reply (spec §7.19); so are a
       // client's Acks (§7.6), which must not earn an Error the client would then display.
       case FrameType.Hello:
@@ -71,7 +83,7 @@ export class FrameHandlers {
   /** Join (spec §7.3), with merge semantics: see MembershipStore.join. */
   private async join(inbound: InboundFrame, frame: Frame): Promise<Buffer> {
     const request = parseJoin(frame);
-    if (request.groupId !== undefined) throw new RouterError('unsupported', 'groups are not routed yet');
+    if (request.groupId !== undefined) return this.groupFrames.join(inbound, frame, request.groupId, request.relay);
     await this.options.membership.join(frame.channel, [inbound.deviceId, ...request.members], request.relay);
     return ackReply(frame.channel, frame.sequence);
   }

@@ -7,6 +7,7 @@ import { FanOut } from './fan-out.js';
 import { FrameHandlers } from './frame-handlers.js';
 import { InboundLoop } from './inbound-loop.js';
 import { MembershipStore } from './membership-store.js';
+import { PresenceFrames } from './presence-frames.js';
 import { routerMetrics } from './router-metrics.js';
 
 runService('router', async ({ config, logger, runtime, telemetry }) => {
@@ -22,9 +23,12 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   const presence = createGrpcClient(PresenceServiceClient, config.fleet.presenceAddr);
   runtime.onShutdown(() => { relay.close(); presence.close(); });
 
+  const membership = new MembershipStore(pool);
+  const fanOut = new FanOut({ relay, presence, bus, logger });
   const handlers = new FrameHandlers({
-    membership: new MembershipStore(pool),
-    fanOut: new FanOut({ relay, presence, bus, logger }),
+    membership,
+    fanOut,
+    presenceFrames: new PresenceFrames({ presence, membership, fanOut, logger }),
     logger,
   });
   const loop = new InboundLoop({ bus, handlers, metrics: routerMetrics(telemetry.registry), logger });

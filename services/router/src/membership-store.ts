@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { withTransaction } from '@commucat/storage';
-import { RouterError } from './errors.js';
+import { mergeChannelMembers } from './channel-merge.js';
 import { MAX_CHANNEL_MEMBERS } from './limits.js';
 
 /**
@@ -8,7 +8,8 @@ import { MAX_CHANNEL_MEMBERS } from './limits.js';
  * in memory as in the reference, so every router replica and a restarted router agree on it.
  */
 export class MembershipStore {
-  constructor(private readonly pool: Pool, private readonly maxMembers = MAX_CHANNEL_MEMBERS) {}
+  // Public so the group store shares the pool and the member limit (GroupFrames builds it from this).
+  constructor(readonly pool: Pool, readonly maxMembers = MAX_CHANNEL_MEMBERS) {}
 
   /**
    * Adds the devices to the channel (creating it) in one transaction and returns the members
@@ -17,30 +18,7 @@ export class MembershipStore {
    * real clients that each declare only themselves end up in one channel.
    */
   async join(channelId: number, deviceIds: readonly string[], relay: boolean): Promise<string[]> {
-    return withTransaction(this.pool, async (client) => {
-      await client.query(
-        `INSERT INTO channel (channel_id, relay) VALUES ($1, $2)
-         ON CONFLICT (channel_id) DO UPDATE SET relay = EXCLUDED.relay`,
-        [channelId, relay],
-      );
-      // Sorted so two concurrent joins of overlapping sets take row locks in the same order.
-      const unique = [...new Set(deviceIds)].sort();
-      await client.query(
-        `INSERT INTO channel_member (channel_id, device_id)
-         SELECT $1, d FROM unnest($2::text[]) AS d
-         ON CONFLICT (channel_id, device_id) DO NOTHING`,
-        [channelId, unique],
-      );
-      const { rows } = await client.query<{ device_id: string }>(
-        'SELECT device_id FROM channel_member WHERE channel_id = $1 ORDER BY device_id',
-        [channelId],
-      );
-      // Throwing rolls the whole Join back, so a refused Join changes nothing.
-      if (rows.length > this.maxMembers) {
-        throw new RouterError('channel_full', `channel ${channelId} would have ${rows.length} members; at most ${this.maxMembers}`);
-      }
-      return rows.map((row) => row.device_id);
-    });
+    return withTransaction(this.pool, (client) => mergeChannelMembers(client, channelId, deviceIds, relay, this.maxMembers));
   }
 
   /**
@@ -82,5 +60,28 @@ export class MembershipStore {
     const members = await this.members(channelId);
     if (!members.includes(senderDeviceId)) return undefined;
     return members.filter((member) => member !== senderDeviceId);
+  }
+
+  /** The channels the device is a member of, ascending. */
+  async channelsOf(deviceId: string): Promise<number[]> {
+    const { rows } = await this.pool.query<{ channel_id: string }>(
+      'SELECT channel_id FROM channel_member WHERE device_id = $1 ORDER BY channel_id',
+      [deviceId],
+    );
+    // BIGINT comes back as a string; channel ids are u32, so Number is exact.
+    return rows.map((row) => Number(row.channel_id));
+  }
+
+  /** Every other member of every channel the device is in, each once, sorted (who sees its presence). */
+  async coMembersOf(deviceId: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ device_id: string }>(
+      `SELECT DISTINCT other.device_id
+         FROM channel_member mine
+         JOIN channel_member other ON other.channel_id = mine.channel_id
+        WHERE mine.device_id = $1 AND other.device_id <> $1
+        ORDER BY other.device_id`,
+      [deviceId],
+    );
+    return rows.map((row) => row.device_id);
   }
 }

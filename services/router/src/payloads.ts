@@ -1,7 +1,7 @@
 import { controlFrame, encodeFrame, FrameType, type Frame, type JsonValue } from '@commucat/ccp1';
 import { RouterError } from './errors.js';
 
-type JsonObject = { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
 
 export const isJsonObject = (value: JsonValue): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value !== 'bigint';
@@ -18,16 +18,19 @@ export interface JoinRequest {
 }
 
 // PostgreSQL TEXT cannot hold NUL, and an empty id names no device.
-const usableDeviceId = (value: JsonValue): value is string => typeof value === 'string' && value.length > 0 && !value.includes('\u0000');
+export const usableDeviceId = (value: JsonValue): value is string => typeof value === 'string' && value.length > 0 && !value.includes('\u0000');
 
 export function parseJoin(frame: Frame): JoinRequest {
   const value = controlValue(frame);
   if (!isJsonObject(value)) throw new RouterError('invalid', 'a Join payload must be a JSON object');
   const members = Array.isArray(value.members) ? value.members.filter(usableDeviceId) : [];
+  const groupId = value.group_id;
+  // A group id Postgres cannot hold (empty, NUL) names no stored group.
+  if (typeof groupId === 'string' && !usableDeviceId(groupId)) throw new RouterError('invalid', 'group_id must be a non-empty string');
   return {
     members,
     relay: value.relay === true,
-    groupId: typeof value.group_id === 'string' ? value.group_id : undefined,
+    groupId: typeof groupId === 'string' ? groupId : undefined,
   };
 }
 

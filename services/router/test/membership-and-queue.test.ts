@@ -9,6 +9,7 @@ import { RouterError } from '../src/errors';
 import { FanOut } from '../src/fan-out';
 import { FrameHandlers } from '../src/frame-handlers';
 import { MembershipStore } from '../src/membership-store';
+import { PresenceFrames } from '../src/presence-frames';
 import { SerialQueue } from '../src/serial-queue';
 
 let db: MigratedSchema;
@@ -57,7 +58,9 @@ describe('FrameHandlers when relay is unreachable', () => {
     const presence = createGrpcClient(PresenceServiceClient, '127.0.0.1:1');
     try {
       const logger = pino({ level: 'silent' });
-      const handlers = new FrameHandlers({ membership, fanOut: new FanOut({ relay, presence, bus, logger, callDeadlineMs: 300 }), logger });
+      const fanOut = new FanOut({ relay, presence, bus, logger, callDeadlineMs: 300 });
+      const presenceFrames = new PresenceFrames({ presence, membership, fanOut, logger, callDeadlineMs: 300 });
+      const handlers = new FrameHandlers({ membership, fanOut, presenceFrames, logger });
       const outcome = await handlers.handle({
         deviceId: 'sender', userId: 'u', gatewayId: 'gw', connectionId: 'c1', receivedAt: Date.now(),
         frame: encodeFrame(opaqueFrame(FrameType.Msg, 40, 3, Buffer.from('hi'))),
@@ -66,6 +69,14 @@ describe('FrameHandlers when relay is unreachable', () => {
       const reply = decodeFrame(outcome.reply!).frame;
       expect(reply).toMatchObject({ type: FrameType.Error, channel: 40 });
       expect(reply.payload).toMatchObject({ kind: 'control', value: { error: 'unavailable' } });
+
+      // A Presence frame normally gets no reply; when presence cannot store it, the sender learns so.
+      const presenceOutcome = await handlers.handle({
+        deviceId: 'sender', userId: 'u', gatewayId: 'gw', connectionId: 'c1', receivedAt: Date.now(),
+        frame: encodeFrame(controlFrame(FrameType.Presence, 0, 4, { state: 'away' })),
+      });
+      expect(presenceOutcome).toMatchObject({ type: 'presence', result: 'unavailable' });
+      expect(decodeFrame(presenceOutcome.reply!).frame.payload).toMatchObject({ kind: 'control', value: { error: 'unavailable' } });
 
       // Join needs no fleet call, so it still works.
       const join = await handlers.handle({

@@ -18,6 +18,7 @@ import { FanOut } from '../../src/fan-out';
 import { FrameHandlers } from '../../src/frame-handlers';
 import { InboundLoop } from '../../src/inbound-loop';
 import { MembershipStore } from '../../src/membership-store';
+import { PresenceFrames } from '../../src/presence-frames';
 import { routerMetrics } from '../../src/router-metrics';
 
 /** What the fake gateway saw, in arrival order across both subjects. */
@@ -80,9 +81,11 @@ export class RouterHarness {
     const membership = new MembershipStore(db.pool);
     const registry = new Registry();
     const subject = inboundSubjectFor(newId('t'));
+    const fanOut = new FanOut({ relay, presence, bus, logger: silent });
+    const presenceFrames = new PresenceFrames({ presence, membership, fanOut, logger: silent });
     const loop = new InboundLoop({
       bus, subject, queue: newId('router-test'), logger: silent, metrics: routerMetrics(registry),
-      handlers: new FrameHandlers({ membership, fanOut: new FanOut({ relay, presence, bus, logger: silent }), logger: silent }),
+      handlers: new FrameHandlers({ membership, fanOut, presenceFrames, logger: silent }),
     });
     cleanup.push(() => loop.stop());
     const harness = new RouterHarness(db, relayQueue, routes, membership, registry, bus, subject, loop, cleanup);

@@ -3,7 +3,8 @@
 //! Subcommands:
 //!   vectors --out FILE          compute every vector of §9.1–§9.5 with the published crates
 //!   verify-zkp --in FILE        verify ZKP proofs made by another implementation (TV-ZKP-06)
-//!   client --url URL ...        run the real client's handshake against a server (§3.3, §4)
+//!   client --url URL ...        run the real client's handshake against a server (§3.3, §4),
+//!                               optionally followed by a conversation on a channel (§7)
 
 mod args;
 mod client;
@@ -19,7 +20,9 @@ const USAGE: &str = "usage:
   commucat-interop verify-zkp --in <file.json>
   commucat-interop client --url https://127.0.0.1:PORT/connect --domain D --server-static HEX
                           --crates 41|103 [--handle H] [--seed-hex HEX] [--pattern XK]
-                          [--device-id ID] [--prologue TEXT] [--expect-error] [--timeout-ms N]";
+                          [--device-id ID] [--prologue TEXT] [--expect-error] [--timeout-ms N]
+                          [--join CH [--send TEXT]... [--expect TEXT]... [--ready-file PATH]
+                           [--wait-file PATH]]";
 
 fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);

@@ -1,7 +1,11 @@
 //! `client`: connects to a CCP-1 server and runs the handshake exactly as the real client
 //! (commucat-cli-client with crates 1.0.41) does (§2.3, §3.3, §4.1–§4.6, Appendix B), then
-//! sends one Presence frame and closes. Prints one JSON object on stdout.
+//! sends one Presence frame, or with `--join` takes part in a conversation on a channel, and
+//! closes. Prints one JSON object on stdout.
 
+mod conversation;
+mod frame_types;
+mod progress;
 mod session;
 mod stream;
 mod suite;
@@ -9,8 +13,11 @@ mod target;
 mod tls;
 
 use crate::args::Args;
+use conversation::Script;
+use progress::Outcome;
 use serde_json::json;
-use session::{Options, Outcome};
+use session::Options;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -45,10 +52,13 @@ fn options(args: &Args) -> Result<Options, String> {
             format!("device-{millis}")
         }
     };
+    let conversation = script(args)?;
     let timeout_ms = match args.get("timeout-ms") {
         Some(text) => text
             .parse::<u64>()
             .map_err(|_| "--timeout-ms must be an integer".to_string())?,
+        // A conversation waits for another party, so it gets longer.
+        None if conversation.is_some() => 15_000,
         None => 10_000,
     };
     Ok(Options {
@@ -67,7 +77,31 @@ fn options(args: &Args) -> Result<Options, String> {
             .to_vec(),
         expect_error: args.has("expect-error"),
         timeout: Duration::from_millis(timeout_ms),
+        conversation,
     })
+}
+
+/// The conversation options; all of them need `--join`.
+fn script(args: &Args) -> Result<Option<Script>, String> {
+    let Some(channel) = args.get("join") else {
+        for name in ["send", "expect", "ready-file", "wait-file"] {
+            if args.has(name) {
+                return Err(format!("--{name} needs --join"));
+            }
+        }
+        return Ok(None);
+    };
+    let channel = channel
+        .parse::<u64>()
+        .map_err(|_| "--join must be a channel number (u64)".to_string())?;
+    let strings = |name: &str| args.all(name).into_iter().map(str::to_string).collect();
+    Ok(Some(Script {
+        channel,
+        sends: strings("send"),
+        expects: strings("expect"),
+        ready_file: args.get("ready-file").map(PathBuf::from),
+        wait_file: args.get("wait-file").map(PathBuf::from),
+    }))
 }
 
 pub fn run(args: &Args) -> ExitCode {

@@ -1,6 +1,10 @@
 //! The client's session: TLS + HTTP/2 POST, Hello (msg1), server Auth (msg2), client Auth
-//! (msg3), Ack, then one Presence frame and a clean end of the request body.
+//! (msg3), Ack, then either one Presence frame or (with `--join`) a conversation, and a clean
+//! end of the request body.
 
+use super::conversation::{self, Script};
+use super::frame_types::{ACK, AUTH, ERROR, HELLO, PRESENCE};
+use super::progress::{Outcome, Progress};
 use super::stream::{FrameReader, FrameWriter};
 use super::suite::CryptoSuite;
 use super::target::Target;
@@ -8,18 +12,13 @@ use super::tls;
 use crate::codec::{frame_json, Payload, WireFrame};
 use bytes::Bytes;
 use h2::client::SendRequest;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 use x25519_dalek::{PublicKey, StaticSecret};
 
-const HELLO: u8 = 0x01;
-const AUTH: u8 = 0x02;
-const ACK: u8 = 0x06;
-const PRESENCE: u8 = 0x08;
-const ERROR: u8 = 0x0d;
 /// How long to wait for the server to end its response after our request body ended.
 const CLOSE_GRACE: Duration = Duration::from_millis(2_000);
 
@@ -35,41 +34,8 @@ pub struct Options {
     pub prologue: Vec<u8>,
     pub expect_error: bool,
     pub timeout: Duration,
-}
-
-pub struct Outcome {
-    pub report: Value,
-}
-
-impl Outcome {
-    pub fn failure(stage: &str, error: String) -> Self {
-        Self {
-            report: json!({ "ok": false, "stage": stage, "error": error }),
-        }
-    }
-}
-
-/// What has been learned so far, so a failure report still shows the earlier steps.
-struct Progress {
-    stage: &'static str,
-    report: Map<String, Value>,
-}
-
-impl Progress {
-    fn set(&mut self, key: &str, value: Value) {
-        self.report.insert(key.to_string(), value);
-    }
-
-    fn finish(mut self, ok: bool, error: Option<String>) -> Outcome {
-        self.report.insert("ok".into(), json!(ok));
-        if let Some(error) = error {
-            self.report.insert("stage".into(), json!(self.stage));
-            self.report.insert("error".into(), json!(error));
-        }
-        Outcome {
-            report: Value::Object(self.report),
-        }
-    }
+    /// `--join` and friends: talk on a channel instead of sending Presence.
+    pub conversation: Option<Script>,
 }
 
 /// The end of a successful run: the handshake completed, or (with --expect-error) the server
@@ -80,10 +46,7 @@ enum Finished {
 }
 
 pub async fn run(options: Options) -> Outcome {
-    let mut progress = Progress {
-        stage: "start",
-        report: Map::new(),
-    };
+    let mut progress = Progress::new();
     let result = tokio::time::timeout(options.timeout, session(&options, &mut progress)).await;
     let result = result.unwrap_or_else(|_| {
         Err(format!(
@@ -438,14 +401,28 @@ async fn session(options: &Options, progress: &mut Progress) -> Result<Finished,
     );
     check_ack(&ack, options, &keys.public, progress)?;
 
-    progress.stage = "presence";
-    let presence = json!({ "state": "online" });
-    writer.send(&WireFrame {
-        type_num: PRESENCE,
-        channel: 0,
-        sequence: 3,
-        payload: Payload::Control(presence),
-    })?;
+    match &options.conversation {
+        Some(script) => {
+            conversation::run(
+                script,
+                &options.device_id,
+                &mut reader,
+                &mut writer,
+                progress,
+            )
+            .await?
+        }
+        None => {
+            progress.stage = "presence";
+            let presence = json!({ "state": "online" });
+            writer.send(&WireFrame {
+                type_num: PRESENCE,
+                channel: 0,
+                sequence: 3,
+                payload: Payload::Control(presence),
+            })?;
+        }
+    }
     writer.finish()?;
 
     // Anything the server still sends (drained inbox frames) until it ends the response.

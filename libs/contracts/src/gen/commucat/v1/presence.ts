@@ -77,6 +77,14 @@ export interface GetPresenceRequest {
   deviceId: string;
 }
 
+export interface SetStateRequest {
+  deviceId: string;
+  /** Must be the connection that holds the device's route. */
+  connectionId: string;
+  /** Free text from the client, 1 to 64 characters. */
+  state: string;
+}
+
 /** The reference's presence shape: {"entity","expires_at","state","user"}. */
 export interface PresenceSnapshot {
   entity: string;
@@ -1003,6 +1011,115 @@ export const GetPresenceRequest: MessageFns<GetPresenceRequest> = {
   },
 };
 
+function createBaseSetStateRequest(): SetStateRequest {
+  return { deviceId: "", connectionId: "", state: "" };
+}
+
+export const SetStateRequest: MessageFns<SetStateRequest> = {
+  encode(message: SetStateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== "") {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.connectionId !== "") {
+      writer.uint32(18).string(message.connectionId);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetStateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetStateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.connectionId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetStateRequest {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      connectionId: isSet(object.connectionId)
+        ? globalThis.String(object.connectionId)
+        : isSet(object.connection_id)
+        ? globalThis.String(object.connection_id)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+    };
+  },
+
+  toJSON(message: SetStateRequest): unknown {
+    const obj: any = {};
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.connectionId !== "") {
+      obj.connectionId = message.connectionId;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetStateRequest>, I>>(base?: I): SetStateRequest {
+    return SetStateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetStateRequest>, I>>(object: I): SetStateRequest {
+    const message = createBaseSetStateRequest();
+    message.deviceId = object.deviceId ?? "";
+    message.connectionId = object.connectionId ?? "";
+    message.state = object.state ?? "";
+    return message;
+  },
+};
+
 function createBasePresenceSnapshot(): PresenceSnapshot {
   return { entity: "", state: "", expiresAt: "", user: undefined };
 }
@@ -1181,6 +1298,16 @@ export const PresenceServiceService = {
     responseSerialize: (value: PresenceSnapshot): Buffer => Buffer.from(PresenceSnapshot.encode(value).finish()),
     responseDeserialize: (value: Buffer): PresenceSnapshot => PresenceSnapshot.decode(value),
   },
+  /** A client's Presence frame (spec ccp1-wire §7.8); only the device's current route owner may set it. */
+  setState: {
+    path: "/commucat.v1.PresenceService/SetState" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetStateRequest): Buffer => Buffer.from(SetStateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetStateRequest => SetStateRequest.decode(value),
+    responseSerialize: (value: PresenceSnapshot): Buffer => Buffer.from(PresenceSnapshot.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PresenceSnapshot => PresenceSnapshot.decode(value),
+  },
 } as const;
 
 export interface PresenceServiceServer extends UntypedServiceImplementation {
@@ -1191,6 +1318,8 @@ export interface PresenceServiceServer extends UntypedServiceImplementation {
   unregisterRoute: handleUnaryCall<UnregisterRouteRequest, UnregisterRouteResponse>;
   lookupRoutes: handleUnaryCall<LookupRoutesRequest, LookupRoutesResponse>;
   getPresence: handleUnaryCall<GetPresenceRequest, PresenceSnapshot>;
+  /** A client's Presence frame (spec ccp1-wire §7.8); only the device's current route owner may set it. */
+  setState: handleUnaryCall<SetStateRequest, PresenceSnapshot>;
 }
 
 export interface PresenceServiceClient extends Client {
@@ -1267,6 +1396,22 @@ export interface PresenceServiceClient extends Client {
   ): ClientUnaryCall;
   getPresence(
     request: GetPresenceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PresenceSnapshot) => void,
+  ): ClientUnaryCall;
+  /** A client's Presence frame (spec ccp1-wire §7.8); only the device's current route owner may set it. */
+  setState(
+    request: SetStateRequest,
+    callback: (error: ServiceError | null, response: PresenceSnapshot) => void,
+  ): ClientUnaryCall;
+  setState(
+    request: SetStateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PresenceSnapshot) => void,
+  ): ClientUnaryCall;
+  setState(
+    request: SetStateRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PresenceSnapshot) => void,
