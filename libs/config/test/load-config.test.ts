@@ -47,6 +47,8 @@ describe('defaults', () => {
       connectBurst: 20,
       connectWindowMs: 1000,
       connectPenaltyMs: 30000,
+      frameRate: 200,
+      frameBurst: 400,
       pairingBurst: 5,
       pairingWindowMs: 60000,
       pairingPenaltyMs: 120000,
