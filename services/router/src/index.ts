@@ -15,7 +15,7 @@ export type { PresenceFramesOptions } from './presence-frames.js';
 export { parsePresenceState, presenceFrameFor } from './presence-payload.js';
 export { InboundLoop } from './inbound-loop.js';
 export type { InboundLoopOptions } from './inbound-loop.js';
-export { SerialQueue } from './serial-queue.js';
+export { KeyedSerialQueue, SerialQueue } from './serial-queue.js';
 export { routerMetrics } from './router-metrics.js';
 export type { RouterMetrics } from './router-metrics.js';
 export { ackReply, errorReply } from './replies.js';

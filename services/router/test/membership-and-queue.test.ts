@@ -10,7 +10,7 @@ import { FanOut } from '../src/fan-out';
 import { FrameHandlers } from '../src/frame-handlers';
 import { MembershipStore } from '../src/membership-store';
 import { PresenceFrames } from '../src/presence-frames';
-import { SerialQueue } from '../src/serial-queue';
+import { KeyedSerialQueue, SerialQueue } from '../src/serial-queue';
 
 let db: MigratedSchema;
 beforeAll(async () => { db = await migratedSchema('routermem'); });
@@ -112,5 +112,40 @@ describe('SerialQueue', () => {
     await expect(results[2]).resolves.toBe('fast');
     await queue.idle();
     expect(log).toEqual(['slow', 'fails', 'fast']);
+  });
+});
+
+describe('KeyedSerialQueue', () => {
+  test('keeps order within a key, runs keys concurrently, survives failures and forgets idle keys', async () => {
+    const queue = new KeyedSerialQueue();
+    const log: string[] = [];
+    const running = new Map<string, number>();
+    let peak = 0;
+    const task = (key: string, name: string, delayMs: number, fail = false) => async () => {
+      running.set(key, (running.get(key) ?? 0) + 1);
+      expect(running.get(key)).toBe(1); // never two of one key at once
+      peak = Math.max(peak, [...running.values()].reduce((a, b) => a + b, 0));
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      log.push(name);
+      running.set(key, running.get(key)! - 1);
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const results = [
+      queue.run('ch:5', task('ch:5', 'a1', 40)),
+      queue.run('ch:6', task('ch:6', 'b1', 5)),
+      queue.run('ch:5', task('ch:5', 'a2', 1, true)),
+      queue.run('ch:6', task('ch:6', 'b2', 5)),
+      queue.run('ch:5', task('ch:5', 'a3', 0)),
+    ];
+    await Promise.allSettled(results);
+    await expect(results[2]).rejects.toThrow('a2');
+    await queue.idle();
+    expect(log.filter((n) => n.startsWith('a'))).toEqual(['a1', 'a2', 'a3']);
+    expect(log.filter((n) => n.startsWith('b'))).toEqual(['b1', 'b2']);
+    // channel 6 finished while channel 5's slow first task still ran
+    expect(log.indexOf('b2')).toBeLessThan(log.indexOf('a1'));
+    expect(peak).toBe(2);
+    expect(queue.activeKeys).toBe(0);
   });
 });
