@@ -13,13 +13,12 @@ import {
   parseJson,
   stringifyJson,
 } from '@commucat/ccp1';
+import { reporter } from './support/output';
 
 const BENCH = 'codec';
 const RUN_MS = 1000;
 
-function report(metric: string, value: number, unit: string): void {
-  console.log(JSON.stringify({ bench: BENCH, metric, value: Math.round(value * 100) / 100, unit }));
-}
+const report = reporter(BENCH);
 
 /** Runs `step` (which does `opsPerStep` operations) for about RUN_MS after a short warm-up; returns ops/s. */
 function measure(opsPerStep: number, step: () => void): number {

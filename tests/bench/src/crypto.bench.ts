@@ -13,6 +13,7 @@ import {
   zkpHandshakeContext,
   type NoisePattern,
 } from '@commucat/crypto';
+import { reporter } from './support/output';
 
 const BENCH = 'crypto';
 const prologue = Buffer.from('commucat');
@@ -21,9 +22,7 @@ const msg2Payload = Buffer.from(
   '{"domain":"example.org","protocol_version":1,"session":"sess-1","user":{"avatar_url":null,"display_name":null,"handle":"alice","id":"user-1","user_id":"user-1"},"user_id":"user-1"}',
 );
 
-function report(metric: string, value: number, unit: string): void {
-  console.log(JSON.stringify({ bench: BENCH, metric, value: Math.round(value), unit }));
-}
+const report = reporter(BENCH, 0);
 
 function nowNs(): bigint {
   return process.hrtime.bigint();

@@ -8,17 +8,12 @@
 import { readFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import { connectClient, createDeviceIdentity, fetchServerInfo, type DeviceIdentity } from '@commucat/client';
+import { benchEnv, reporter } from './support/output';
 
 const BENCH = 'handshake';
-const env = (name: string, fallback?: string): string => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is not set (run tests/bench/run.sh)`);
-  return v;
-};
+const env = benchEnv;
 
-function report(metric: string, value: number, unit: string): void {
-  console.log(JSON.stringify({ bench: BENCH, metric, value: Math.round(value * 100) / 100, unit }));
-}
+const report = reporter(BENCH);
 
 /** utime + stime of a process in seconds, from /proc. */
 function cpuSeconds(pid: number): number {

@@ -30,17 +30,12 @@ import { connectClient, createDeviceIdentity, fetchServerInfo, type ClientConnec
 import type WebSocket from 'ws';
 import { cpuPercentSince, cpuSnapshot, fleetComponents, type Component } from './messaging/cpu-sampler';
 import { connectWebSocketDevice } from './messaging/websocket-device';
+import { benchEnv, reporter } from './support/output';
 
 const BENCH = 'messaging';
-const env = (name: string, fallback?: string): string => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is not set (run tests/bench/run.sh)`);
-  return v;
-};
+const env = benchEnv;
 
-function report(metric: string, value: number, unit: string): void {
-  console.log(JSON.stringify({ bench: BENCH, metric, value: Math.round(value * 100) / 100, unit }));
-}
+const report = reporter(BENCH);
 const progress = (text: string) => console.error(`  messaging: ${text}`);
 
 function percentile(sorted: number[], p: number): number {
