@@ -168,10 +168,12 @@ describe('publishDurable / consumeDurable', () => {
     await context.with(trace.setSpan(context.active(), root), () => bus.publishDurable(job, { lane: 'trace' }, { id: 1 }));
     root.end();
     await one.done;
-    await eventually(() => spans.getFinishedSpans().some((s) => s.kind === SpanKind.CONSUMER), 'the consumer span');
+    // Only this trace's spans: another test's handler may still end a span after reset().
+    const ofThisTrace = () => spans.getFinishedSpans().filter((s) => s.spanContext().traceId === root.spanContext().traceId);
+    await eventually(() => ofThisTrace().some((s) => s.kind === SpanKind.CONSUMER), 'the consumer span');
     expect(seenTraceId).toBe(root.spanContext().traceId);
-    const producer = spans.getFinishedSpans().find((s) => s.kind === SpanKind.PRODUCER)!;
-    const consumerSpan = spans.getFinishedSpans().find((s) => s.kind === SpanKind.CONSUMER)!;
+    const producer = ofThisTrace().find((s) => s.kind === SpanKind.PRODUCER)!;
+    const consumerSpan = ofThisTrace().find((s) => s.kind === SpanKind.CONSUMER)!;
     expect(consumerSpan.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
     await consumer.stop();
   });
