@@ -49,7 +49,7 @@ describe('publish / subscribe', () => {
     const subjects: string[] = [];
     const headers: string[] = [];
     const two = countdown(2);
-    bus.subscribe(ping, 'all', (_msg, meta) => {
+    const everyRoom = bus.subscribe(ping, 'all', (_msg, meta) => {
       subjects.push(meta.subject);
       headers.push(meta.headers['Commucat-Sender'] ?? '');
       two.hit();
@@ -60,6 +60,8 @@ describe('publish / subscribe', () => {
     await two.done;
     expect(subjects).toEqual([`commucat.test.${run}.a.ping`, `commucat.test.${run}.b.ping`]);
     expect(headers).toEqual(['dev-a', 'dev-b']);
+    // A wildcard left listening would also consume the later tests' pings (and add spans).
+    await everyRoom.drain();
   });
 
   it('runs the handler inside the trace of the publisher (CONSUMER span, child of the PRODUCER span)', async () => {
