@@ -40,6 +40,11 @@ const keyOf = (deviceId: string, messageId: string): string => `${deviceId}\u000
 const asBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
+/** An envelope accepted earlier and already acknowledged: seq 0 says "not queued, do not deliver". */
+const alreadyDelivered = (envelope: NewEnvelope): StoredEnvelope => ({
+  ...envelope, frame: asBuffer(envelope.frame), seq: 0, enqueuedAt: new Date(0), expiresAt: new Date(0),
+});
+
 interface EnvelopeRow {
   device_id: string;
   seq: string;
@@ -99,8 +104,10 @@ export class RelayQueue {
 
   /**
    * Stores the envelopes in one transaction and returns them in request order with their seq.
-   * An envelope whose (device_id, message_id) is already stored (or repeated within the
-   * request) is not stored again: the stored one comes back, with its original seq.
+   * An envelope whose (device_id, message_id) is still queued (or repeated within the request)
+   * is not stored again: the stored one comes back, with its original seq. One that was accepted
+   * before and has since been acknowledged comes back with seq 0 and is not stored again either,
+   * so a sender's resend after a lost Ack never produces a second copy.
    */
   async enqueue(envelopes: readonly NewEnvelope[], ttlSeconds = 0): Promise<StoredEnvelope[]> {
     validateEnqueue(envelopes, ttlSeconds);
@@ -121,21 +128,31 @@ export class RelayQueue {
   private async enqueueOnce(client: PoolClient, envelopes: readonly NewEnvelope[], ttlSeconds: number): Promise<EnqueueOutcome> {
     const known = await this.findStored(client, envelopes);
 
-    // What is new, once each, in request order (request order becomes seq order per device).
-    const fresh: NewEnvelope[] = [];
-    const freshKeys = new Set<string>();
-    const freshPerDevice = new Map<string, NewEnvelope[]>();
+    // Not queued now, once each, in request order (request order becomes seq order per device).
+    const candidates: NewEnvelope[] = [];
+    const candidateKeys = new Set<string>();
     for (const envelope of envelopes) {
       const key = keyOf(envelope.deviceId, envelope.messageId);
-      if (known.has(key) || freshKeys.has(key)) continue;
-      freshKeys.add(key);
-      fresh.push(envelope);
-      const list = freshPerDevice.get(envelope.deviceId);
-      if (list) list.push(envelope);
-      else freshPerDevice.set(envelope.deviceId, [envelope]);
+      if (known.has(key) || candidateKeys.has(key)) continue;
+      candidateKeys.add(key);
+      candidates.push(envelope);
     }
+    const accepted = candidates.length > 0 ? await this.recordAcceptance(client, candidates, ttlSeconds) : new Set<string>();
 
+    const fresh = candidates.filter((envelope) => accepted.has(keyOf(envelope.deviceId, envelope.messageId)));
+    const conflicted = candidates.filter((envelope) => !accepted.has(keyOf(envelope.deviceId, envelope.messageId)));
+    if (conflicted.length > 0) {
+      // A concurrent enqueue that just committed them has them queued: this statement sees its
+      // rows (read committed), so we answer with its seqs. What is still missing was acknowledged.
+      for (const [key, stored] of await this.findStored(client, conflicted)) known.set(key, stored);
+    }
     if (fresh.length > 0) {
+      const freshPerDevice = new Map<string, NewEnvelope[]>();
+      for (const envelope of fresh) {
+        const list = freshPerDevice.get(envelope.deviceId);
+        if (list) list.push(envelope);
+        else freshPerDevice.set(envelope.deviceId, [envelope]);
+      }
       const seqs = await this.allocateSeqs(client, freshPerDevice);
       const inserted = await this.insertFresh(client, fresh, seqs, ttlSeconds);
       // A row already there means another enqueuer committed it after findStored looked; the
@@ -145,10 +162,26 @@ export class RelayQueue {
     }
 
     return {
-      envelopes: envelopes.map((envelope) => known.get(keyOf(envelope.deviceId, envelope.messageId))!),
+      envelopes: envelopes.map((envelope) => known.get(keyOf(envelope.deviceId, envelope.messageId)) ?? alreadyDelivered(envelope)),
       stored: fresh.length,
       duplicates: envelopes.length - fresh.length,
     };
+  }
+
+  /**
+   * Remembers the envelopes as accepted and returns the keys that were new. A key that conflicts
+   * was accepted before (its envelope since acknowledged) or by a concurrent enqueue, whose
+   * commit this insert waits for.
+   */
+  private async recordAcceptance(client: PoolClient, envelopes: readonly NewEnvelope[], ttlSeconds: number): Promise<Set<string>> {
+    const { rows } = await client.query<{ device_id: string; message_id: string }>(
+      `INSERT INTO relay_accepted (device_id, message_id, expires_at)
+       SELECT d, m, now() + $3::float8 * interval '1 second' FROM unnest($1::text[], $2::text[]) AS a(d, m)
+       ON CONFLICT (device_id, message_id) DO NOTHING
+       RETURNING device_id, message_id`,
+      [envelopes.map((e) => e.deviceId), envelopes.map((e) => e.messageId), ttlSeconds],
+    );
+    return new Set(rows.map((row) => keyOf(row.device_id, row.message_id)));
   }
 
   private async findStored(client: PoolClient, envelopes: readonly NewEnvelope[]): Promise<Map<string, StoredEnvelope>> {
@@ -273,16 +306,23 @@ export class RelayQueue {
   }
 
   private async purgeBatches(keepGoing: () => boolean): Promise<number> {
+    const total = await this.purgeTable('relay_queue', keepGoing);
+    this.metrics.expired.inc(total);
+    // Acceptance records live as long as their envelopes could: past that a resend is new.
+    if (keepGoing()) await this.purgeTable('relay_accepted', keepGoing);
+    return total;
+  }
+
+  private async purgeTable(table: 'relay_queue' | 'relay_accepted', keepGoing: () => boolean): Promise<number> {
     let total = 0;
     for (;;) {
       const { rowCount } = await this.pool.query(
-        `DELETE FROM relay_queue
-          WHERE ctid = ANY (ARRAY(SELECT ctid FROM relay_queue WHERE expires_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED))`,
+        `DELETE FROM ${table}
+          WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${table} WHERE expires_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED))`,
         [this.purgeBatchSize],
       );
       const deleted = rowCount ?? 0;
       total += deleted;
-      this.metrics.expired.inc(deleted);
       // A stop request ends the purge between batches; the next cycle continues where it ended.
       if (deleted < this.purgeBatchSize || !keepGoing()) return total;
     }

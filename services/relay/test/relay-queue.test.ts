@@ -209,8 +209,34 @@ describe('acknowledge', () => {
     expect(await counterValue(registry, 'commucat_relay_acknowledged_total')).toBe(7);
     // seqs keep counting after acknowledgements: a client's last seen seq stays meaningful
     expect((await queue.enqueue([envelope(d, 'm9')]))[0]!.seq).toBe(9);
-    // an acknowledged message is gone, so its message id may be enqueued again (with a new seq)
-    expect((await queue.enqueue([envelope(d, 'm1')]))[0]!.seq).toBe(10);
+    // an acknowledged message is remembered: a resend comes back with seq 0 and is not stored
+    const [resent] = await queue.enqueue([envelope(d, 'm1'), envelope(d, 'm10')]);
+    expect(resent!.seq).toBe(0);
+    expect((await queue.drain(d)).envelopes.map((e) => e.messageId)).toEqual(['m6', 'm9', 'm10']);
+    // a still-queued one comes back with its seq; neither takes a new seq
+    expect((await queue.enqueue([envelope(d, 'm6')]))[0]!.seq).toBe(6);
+    expect((await queue.enqueue([envelope(d, 'm11')]))[0]!.seq).toBe(11);
+    // the memory is per device: the same message id for another device is a new envelope
+    expect((await queue.enqueue([envelope(other, 'm2')]))[0]!.seq).toBe(2);
+  });
+
+  test('two concurrent resends of one acknowledged message store nothing; a concurrent first send stores once', async () => {
+    const { queue } = newQueue();
+    const d = freshDevice();
+    await queue.enqueue([envelope(d, 'a')]);
+    await queue.acknowledge(d, 1);
+    const pools = [createPgPool({ dsn: db.dsn, max: 1 }), createPgPool({ dsn: db.dsn, max: 1 })];
+    try {
+      const queues = pools.map((pool) => new RelayQueue({ pool, defaultTtlSeconds: 3600, metrics: relayMetrics(new Registry()), logger }));
+      const resends = await Promise.all(queues.map((q) => q.enqueue([envelope(d, 'a')])));
+      expect(resends.map((r) => r[0]!.seq)).toEqual([0, 0]);
+      const firsts = await Promise.all(queues.map((q) => q.enqueue([envelope(d, 'b')])));
+      // one stored it; the other found it queued, whether before or after waiting for that commit
+      expect(firsts.map((r) => r[0]!.seq)).toEqual([2, 2]);
+      expect(await rowsOf(d)).toEqual([{ seq: 2, message_id: 'b' }]);
+    } finally {
+      await Promise.all(pools.map((p) => p.end()));
+    }
   });
 });
 
@@ -229,6 +255,11 @@ describe('expiry', () => {
     expect(await counterValue(registry, 'commucat_relay_expired_total') - before).toBeGreaterThanOrEqual(5);
     expect((await rowsOf(d)).map((r) => r.seq)).toEqual([2]);
     expect(await queue.purgeExpired()).toBe(0);
+    // the acceptance records of expired envelopes go too, so their memory is not kept forever
+    await db.pool.query(`UPDATE relay_accepted SET expires_at = now() - interval '1 second' WHERE device_id = $1 AND message_id <> 'm2'`, [d]);
+    await queue.purgeExpired();
+    const { rows } = await db.pool.query('SELECT message_id FROM relay_accepted WHERE device_id = $1', [d]);
+    expect(rows.map((r) => r.message_id)).toEqual(['m2']);
   });
 
   test('the background loop purges and refreshes the depth gauge until stopped', async () => {

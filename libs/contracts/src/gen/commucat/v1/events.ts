@@ -45,6 +45,12 @@ export interface InboundFrame {
   frame: Buffer;
   /** Unix milliseconds. */
   receivedAt: number;
+  /**
+   * The device announced `idempotent-send` in its Hello: its frame sequences are never reused
+   * for this device, across connections, so (device, sequence) identifies a message and a resent
+   * frame is recognised instead of stored twice.
+   */
+  idempotentSend: boolean;
 }
 
 /**
@@ -373,7 +379,15 @@ export const Delivery: MessageFns<Delivery> = {
 };
 
 function createBaseInboundFrame(): InboundFrame {
-  return { deviceId: "", userId: "", gatewayId: "", connectionId: "", frame: Buffer.alloc(0), receivedAt: 0 };
+  return {
+    deviceId: "",
+    userId: "",
+    gatewayId: "",
+    connectionId: "",
+    frame: Buffer.alloc(0),
+    receivedAt: 0,
+    idempotentSend: false,
+  };
 }
 
 export const InboundFrame: MessageFns<InboundFrame> = {
@@ -395,6 +409,9 @@ export const InboundFrame: MessageFns<InboundFrame> = {
     }
     if (message.receivedAt !== 0) {
       writer.uint32(48).int64(message.receivedAt);
+    }
+    if (message.idempotentSend !== false) {
+      writer.uint32(56).bool(message.idempotentSend);
     }
     return writer;
   },
@@ -460,6 +477,14 @@ export const InboundFrame: MessageFns<InboundFrame> = {
             message.receivedAt = longToNumber(reader.int64());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.idempotentSend = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -500,6 +525,11 @@ export const InboundFrame: MessageFns<InboundFrame> = {
         : isSet(object.received_at)
         ? globalThis.Number(object.received_at)
         : 0,
+      idempotentSend: isSet(object.idempotentSend)
+        ? globalThis.Boolean(object.idempotentSend)
+        : isSet(object.idempotent_send)
+        ? globalThis.Boolean(object.idempotent_send)
+        : false,
     };
   },
 
@@ -523,6 +553,9 @@ export const InboundFrame: MessageFns<InboundFrame> = {
     if (message.receivedAt !== 0) {
       obj.receivedAt = Math.round(message.receivedAt);
     }
+    if (message.idempotentSend !== false) {
+      obj.idempotentSend = message.idempotentSend;
+    }
     return obj;
   },
 
@@ -537,6 +570,7 @@ export const InboundFrame: MessageFns<InboundFrame> = {
     message.connectionId = object.connectionId ?? "";
     message.frame = object.frame ?? Buffer.alloc(0);
     message.receivedAt = object.receivedAt ?? 0;
+    message.idempotentSend = object.idempotentSend ?? false;
     return message;
   },
 };

@@ -45,7 +45,11 @@ export interface EnqueueRequest {
 }
 
 export interface EnqueueResponse {
-  /** The stored (or already present) envelopes with their seq, in request order. */
+  /**
+   * The stored (or already present) envelopes with their seq, in request order. An envelope that
+   * was accepted before and has already left the queue (acknowledged) comes back with seq 0:
+   * it is not stored again and must not be delivered again.
+   */
   envelopes: Envelope[];
 }
 
@@ -988,7 +992,10 @@ export const DepthResponse: MessageFns<DepthResponse> = {
  */
 export type RelayServiceService = typeof RelayServiceService;
 export const RelayServiceService = {
-  /** Idempotent by (device_id, message_id): a retried enqueue stores nothing twice. */
+  /**
+   * Idempotent by (device_id, message_id): an envelope accepted once is never stored again while
+   * its acceptance is remembered (its lifetime, relay_ttl), even after it was acknowledged.
+   */
   enqueue: {
     path: "/commucat.v1.RelayService/Enqueue" as const,
     requestStream: false as const,
@@ -1030,7 +1037,10 @@ export const RelayServiceService = {
 } as const;
 
 export interface RelayServiceServer extends UntypedServiceImplementation {
-  /** Idempotent by (device_id, message_id): a retried enqueue stores nothing twice. */
+  /**
+   * Idempotent by (device_id, message_id): an envelope accepted once is never stored again while
+   * its acceptance is remembered (its lifetime, relay_ttl), even after it was acknowledged.
+   */
   enqueue: handleUnaryCall<EnqueueRequest, EnqueueResponse>;
   /** One ordered page of a device's inbox after `after_seq` (oldest first); not removed. */
   drain: handleUnaryCall<DrainRequest, DrainResponse>;
@@ -1040,7 +1050,10 @@ export interface RelayServiceServer extends UntypedServiceImplementation {
 }
 
 export interface RelayServiceClient extends Client {
-  /** Idempotent by (device_id, message_id): a retried enqueue stores nothing twice. */
+  /**
+   * Idempotent by (device_id, message_id): an envelope accepted once is never stored again while
+   * its acceptance is remembered (its lifetime, relay_ttl), even after it was acknowledged.
+   */
   enqueue(
     request: EnqueueRequest,
     callback: (error: ServiceError | null, response: EnqueueResponse) => void,
