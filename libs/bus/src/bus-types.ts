@@ -58,6 +58,13 @@ export interface ConsumeDurableOptions<T, Param extends string> {
   nakDelayMs?: number;
   /** Messages handled at once (default 1 = in stream order). */
   concurrency?: number;
+  /**
+   * This process is the consumer's only user. On start the consumer is recreated, so messages a
+   * previous process took but never acknowledged (it died) come first, in stream order, instead
+   * of after their ack wait behind newer ones. Needs a work-queue stream, where acknowledged
+   * messages are already gone.
+   */
+  exclusive?: boolean;
 }
 
 export interface StreamOptions {
@@ -70,6 +77,8 @@ export interface StreamOptions {
   maxMsgsPerSubject?: number;
   /** Window in which publishDurable's msgId de-duplicates (default 120 s, capped at maxAge). */
   duplicateWindowSeconds?: number;
+  /** 'workqueue': a message is removed once acknowledged (default 'limits': kept until limits). */
+  retention?: 'limits' | 'workqueue';
 }
 
 export interface BusSubscription {

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { BusError } from './errors';
 import type { StreamOptions } from './bus-types';
@@ -18,6 +18,7 @@ function desiredStreamConfig(options: StreamOptions) {
     name: options.name,
     subjects: [...options.subjects],
     storage: options.storage === 'file' ? StorageType.File : StorageType.Memory,
+    retention: options.retention === 'workqueue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
     max_age: nanos(maxAge * 1000),
     max_msgs_per_subject: options.maxMsgsPerSubject ?? -1,
     duplicate_window: nanos(duplicateWindow * 1000),
@@ -54,6 +55,9 @@ export async function ensureStreamWith(jsm: JetStreamManager, options: StreamOpt
     if (current.storage !== desired.storage) {
       throw new BusError('stream_config_conflict', `stream ${options.name} exists with ${current.storage} storage, ${desired.storage} requested; storage cannot be changed in place`);
     }
+    if (current.retention !== desired.retention) {
+      throw new BusError('stream_config_conflict', `stream ${options.name} exists with ${current.retention} retention, ${desired.retention} requested; retention cannot be changed in place`);
+    }
     const upToDate =
       sameSubjects(current.subjects ?? [], desired.subjects) &&
       current.max_age === desired.max_age &&
@@ -75,6 +79,8 @@ export interface DurableConsumerConfig {
   filterSubject: string;
   ackWaitMs: number;
   maxDeliver: number;
+  /** Delete any existing consumer first (see ConsumeDurableOptions.exclusive). */
+  recreate: boolean;
 }
 
 /** Create the durable pull consumer, or update the settings that may change on a live one. */
@@ -84,6 +90,7 @@ export async function ensureDurableConsumer(jsm: JetStreamManager, config: Durab
     ack_wait: nanos(config.ackWaitMs),
     max_deliver: config.maxDeliver,
   };
+  if (config.recreate) await deleteConsumer(jsm, config);
   try {
     const info = await jsm.consumers.info(config.stream, config.durable);
     const c = info.config;
@@ -109,6 +116,17 @@ export async function ensureDurableConsumer(jsm: JetStreamManager, config: Durab
       await jsm.consumers.info(config.stream, config.durable);
     } catch {
       throw new BusError('jetstream_failed', `consumer ${config.stream}/${config.durable}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/** Removes the consumer if it exists; its unacknowledged messages stay in the stream. */
+async function deleteConsumer(jsm: JetStreamManager, config: DurableConsumerConfig): Promise<void> {
+  try {
+    await jsm.consumers.delete(config.stream, config.durable);
+  } catch (err) {
+    if (!isApiError(err, JetStreamApiCodes.ConsumerNotFound)) {
+      throw new BusError('jetstream_failed', `consumer ${config.stream}/${config.durable}: delete failed: ${(err as Error).message}`, { cause: err });
     }
   }
 }

@@ -147,7 +147,9 @@ class NatsBus implements Bus {
   }
 
   async ensureStream(options: StreamOptions): Promise<void> {
-    await ensureStreamWith(await this.manager(), options);
+    await ensureStreamWith(await this.manager(), {
+      ...options, name: this.streamName(options.name), subjects: options.subjects.map((subject) => this.prefix + subject),
+    });
   }
 
   async publishDurable<T, P extends string>(
@@ -177,16 +179,18 @@ class NatsBus implements Bus {
   async consumeDurable<T, P extends string>(def: SubjectDef<T, P>, options: ConsumeDurableOptions<T, P>): Promise<DurableConsumer> {
     this.assertOpen(def, true);
     const filterSubject = options.params ? this.prefix + def.subject(options.params) : this.prefix + def.wildcard();
+    const stream = this.streamName(options.stream);
     await ensureDurableConsumer(await this.manager(), {
-      stream: options.stream,
+      stream,
       durable: options.durable,
       filterSubject,
       ackWaitMs: options.ackWaitMs ?? 30_000,
       maxDeliver: options.maxDeliver ?? -1,
+      recreate: options.exclusive === true,
     });
     let messages: ConsumerMessages;
     try {
-      const consumer = await this.client().consumers.get(options.stream, options.durable);
+      const consumer = await this.client().consumers.get(stream, options.durable);
       messages = await consumer.consume();
     } catch (err) {
       throw toBusError(err, 'jetstream_failed', `consume ${options.stream}/${options.durable}`);
@@ -250,6 +254,11 @@ class NatsBus implements Bus {
     if (this.nc.isClosed() || (startsWork && (this.nc.isDraining() || this.drained))) {
       throw new BusError('closed', `${def.name}: bus is closed or draining`);
     }
+  }
+
+  /** Streams of a namespaced bus carry the namespace too, so fleets sharing a server stay apart. */
+  private streamName(name: string): string {
+    return this.prefix ? `${name}_${this.prefix.slice(0, -1)}` : name;
   }
 
   private client(): JetStreamClient {

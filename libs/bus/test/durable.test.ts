@@ -216,3 +216,63 @@ describe('publishDurable / consumeDurable', () => {
     await expect(bus.publishDurable(job, { lane: 'nowhere' }, { id: 1 })).rejects.toMatchObject({ code: 'publish_failed' });
   });
 });
+
+describe('exclusive consumers on a work-queue stream', () => {
+  it('after a consumer process dies mid-message, its successor gets the unacknowledged messages first, in order, without waiting for the ack wait', async () => {
+    const producer = await newBus('wq-producer');
+    const name = admin.track(uniqueToken('BUS_TEST'));
+    await ensureStream(producer, { name, subjects: [job.subject({ lane: 'wq' })], storage: 'file', retention: 'workqueue', maxAgeSeconds: 300 });
+    expect((await admin.streamConfig(name)).retention).toBe('workqueue');
+    for (let id = 1; id <= 4; id++) await producer.publishDurable(job, { lane: 'wq' }, { id });
+
+    // The first process handles 1, then hangs on 2 (and has 3 and 4 prefetched) and dies.
+    const doomed = await connectBus({ servers: natsUrl(), name: 'wq-doomed' });
+    const stuck = countdown(1);
+    const first: number[] = [];
+    await doomed.consumeDurable(job, {
+      stream: name, durable: 'router', exclusive: true, ackWaitMs: 600_000, concurrency: 1,
+      handler: (m) => {
+        first.push(m.id);
+        if (m.id === 1) return undefined;
+        stuck.hit();
+        return new Promise<void>(() => undefined);
+      },
+    });
+    await stuck.done;
+    await doomed.close();
+    expect(first).toEqual([1, 2]);
+    // Acknowledged messages left the stream; the rest stays.
+    for (let id = 5; id <= 6; id++) await producer.publishDurable(job, { lane: 'wq' }, { id });
+
+    const successor = await newBus('wq-successor');
+    const rest = countdown(5);
+    const second: number[] = [];
+    const consumer = await successor.consumeDurable(job, {
+      stream: name, durable: 'router', exclusive: true, ackWaitMs: 600_000,
+      handler: (m) => void (second.push(m.id), rest.hit()),
+    });
+    // Well inside the ten-minute ack wait: the recreated consumer starts from the first unacked message.
+    await rest.done;
+    expect(second).toEqual([2, 3, 4, 5, 6]);
+    await consumer.stop();
+    // Acks are fire-and-forget; the stream empties once the server has processed them.
+    let messages = -1;
+    for (let i = 0; i < 50 && messages !== 0; i++) {
+      messages = (await admin.streamState(name)).messages;
+      if (messages !== 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(messages).toBe(0);
+  });
+
+  it('a namespaced bus keeps its streams apart from another namespace\'s', async () => {
+    const ns = uniqueToken('ns').replace(/[^A-Za-z0-9_-]/g, '_');
+    const bus = await connectBus({ servers: natsUrl(), name: 'ns-streams', namespace: ns });
+    buses.push(bus);
+    const name = uniqueToken('BUS_TEST');
+    admin.track(`${name}_${ns}`);
+    await ensureStream(bus, { name, subjects: [job.subject({ lane: 'ns' })], storage: 'memory', maxAgeSeconds: 60 });
+    expect((await admin.streamConfig(`${name}_${ns}`)).subjects).toEqual([`${ns}.${job.subject({ lane: 'ns' })}`]);
+    const ack = await bus.publishDurable(job, { lane: 'ns' }, { id: 1 });
+    expect(ack.stream).toBe(`${name}_${ns}`);
+  });
+});

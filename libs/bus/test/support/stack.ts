@@ -88,6 +88,11 @@ export class NatsAdmin {
     return (await jsm.streams.info(stream)).config;
   }
 
+  async streamState(stream: string) {
+    const jsm = await jetstreamManager(this.nc);
+    return (await jsm.streams.info(stream)).state;
+  }
+
   async consumerPending(stream: string, durable: string) {
     const jsm = await jetstreamManager(this.nc);
     const info = await jsm.consumers.info(stream, durable);
