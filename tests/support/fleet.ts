@@ -1,4 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { connectBus, Streams } from '@commucat/bus';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -183,10 +184,11 @@ export class TestFleet {
     return code;
   }
 
-  async restart(name: string): Promise<void> {
+  /** Stops the process (SIGTERM, or SIGKILL for a crash) and starts it again on the same ports. */
+  async restart(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const proc = this.processes.get(name);
     if (!proc) throw new Error(`no process ${name}`);
-    await this.stopProcess(name);
+    await this.stopProcess(name, signal);
     if (proc.service === 'gateway') await this.startGateway(Number(name.split('-')[1]));
     else await this.startService(proc.service as Exclude<FleetService, 'gateway'>);
   }
@@ -194,5 +196,12 @@ export class TestFleet {
   async stop(): Promise<void> {
     for (const name of [...this.processes.keys()].reverse()) await this.stopProcess(name);
     await this.db.drop();
+    // The router's work queue is a file-backed stream named after this fleet's namespace.
+    const bus = await connectBus({ servers: this.baseEnv.COMMUCAT_NATS_URL!, name: 'test-fleet-cleanup', namespace: this.natsNamespace });
+    try {
+      await bus.removeStream(Streams.routerInbound.name);
+    } finally {
+      await bus.close();
+    }
   }
 }

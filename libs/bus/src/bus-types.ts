@@ -127,6 +127,8 @@ export interface Bus {
   ): BusSubscription;
   /** Idempotent create-or-update of a JetStream stream. */
   ensureStream(options: StreamOptions): Promise<void>;
+  /** Deletes a stream and its messages (test fleets, operators' cleanup); false if there was none. */
+  removeStream(name: string): Promise<boolean>;
   /** JetStream publish; resolves once the server stored the message (PubAck). */
   publishDurable<T, P extends string>(
     def: SubjectDef<T, P>,

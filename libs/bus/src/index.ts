@@ -6,6 +6,7 @@ export type { BusLogger } from './logger';
 export { defineSubject } from './subject-def';
 export type { MessageOf, ParamsOf, PatternParams, SubjectDef, SubjectParams } from './subject-def';
 export { Subjects } from './subjects';
+export { Streams } from './streams';
 export type { SubjectCatalogue, SubjectName } from './subjects';
 export type {
   Bus,

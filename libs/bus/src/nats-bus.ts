@@ -1,6 +1,6 @@
 import { context, type Span } from '@opentelemetry/api';
 import { connect, headers as createHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type {
   Bus,
   BusSubscription,
@@ -150,6 +150,15 @@ class NatsBus implements Bus {
     await ensureStreamWith(await this.manager(), {
       ...options, name: this.streamName(options.name), subjects: options.subjects.map((subject) => this.prefix + subject),
     });
+  }
+
+  async removeStream(name: string): Promise<boolean> {
+    try {
+      return await (await this.manager()).streams.delete(this.streamName(name));
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return false;
+      throw toBusError(err, 'jetstream_failed', `remove stream ${name}`);
+    }
   }
 
   async publishDurable<T, P extends string>(

@@ -4,6 +4,8 @@ import {
   CodecError, FrameStreamDecoder, FrameType, SUPPORTED_PROTOCOL_VERSIONS, controlFrame, decodeFrame, encodeFrame, parseJson,
   stringifyJson, type Frame, type JsonValue,
 } from '@commucat/ccp1';
+import { clientAcknowledgedSeqs } from './client-acks.js';
+import { DeliveryStream } from './delivery-stream.js';
 import { NoiseHandshake, bytesToHex, hexToBytes } from '@commucat/crypto';
 import { HelloVerdict, type AuthorizeHelloResponse } from '@commucat/contracts';
 import type { Logger } from 'pino';
@@ -23,6 +25,22 @@ export const NOISE_TRANSPORT_CAPABILITY = 'noise-transport';
  * that announce this token (or noise-transport, which only 1.0.103-era clients speak) receive it.
  */
 export const TRANSPORT_UPDATE_CAPABILITY = 'transport-update';
+/**
+ * The client acknowledges queued deliveries itself: each carries its relay seq as its sequence,
+ * and the device's Ack `{"ack": seq}` (or `{"acks": [seq, …]}`) removes it from the inbox. Until
+ * then it is sent again on every connect, so nothing is lost when a gateway dies mid-write.
+ */
+export const RELAY_ACK_CAPABILITY = 'relay-ack';
+/**
+ * The client never reuses a frame sequence for its device, across connections, so the router can
+ * recognise a frame it resends after a lost Ack and store (and deliver) it only once.
+ */
+export const IDEMPOTENT_SEND_CAPABILITY = 'idempotent-send';
+/**
+ * NATS carries at most 1 MiB per message (its default max_payload); a routed frame plus its
+ * InboundFrame envelope and headers must fit, so larger frames are refused with `too_large`.
+ */
+export const MAX_ROUTED_FRAME_BYTES = 1_000_000;
 
 
 // Input waits in `inbox` while a frame is being handled (e.g. during the directory call); past
@@ -57,14 +75,9 @@ export class ConnectSession {
   private inputPaused = false;
   private pumping = false;
   private handshakeStartedAt = 0n;
-  /** Frames from other devices, drained inbox frames and notices use this counter (spec §7.1). */
-  private deliverySequence = 1;
-  private acceptsTransportUpdate = false;
-  /** Live deliveries wait here while the inbox drains, so the drain goes out first. */
-  private draining = true;
-  private pendingLive: Array<{ frame: Buffer; relaySeq: number }> = [];
-  private lastDrainedSeq = 0;
-  private acksToSend: number[] = [];
+  private deliveries: DeliveryStream | undefined;
+  private idempotentSend = false;
+  private relayAck = false;
   private deviceId: string | undefined;
   private userId: string | undefined;
   private budget: FrameBudget | undefined;
@@ -301,86 +314,30 @@ export class ConnectSession {
     if (encrypt) this.unitCodec = new NoiseUnitCodec(noise.split());
     this.stage = 'established';
     this.sink.established();
-    this.acceptsTransportUpdate = hello.capabilities.includes(TRANSPORT_UPDATE_CAPABILITY) || hello.capabilities.includes(NOISE_TRANSPORT_CAPABILITY);
     this.deviceId = hello.deviceId;
     this.userId = grant.user!.userId;
+    this.idempotentSend = hello.capabilities.includes(IDEMPOTENT_SEND_CAPABILITY);
+    this.relayAck = hello.capabilities.includes(RELAY_ACK_CAPABILITY);
+    this.deliveries = new DeliveryStream({
+      deviceId: hello.deviceId,
+      inbox: this.ctx.inbox,
+      relayAck: this.relayAck,
+      acceptsTransportUpdate: hello.capabilities.includes(TRANSPORT_UPDATE_CAPABILITY) || hello.capabilities.includes(NOISE_TRANSPORT_CAPABILITY),
+      write: (frame) => this.sendFrame(frame),
+      isOpen: () => this.stage === 'established',
+      logger: this.logger,
+    });
     this.ctx.sessions.add(hello.deviceId, this);
-    void this.drainInbox(hello.deviceId);
+    void this.deliveries.start();
     this.pending = undefined;
     this.ctx.metrics.handshakes.inc({ pattern: hello.pattern, result: 'ok', transport: encrypt ? 'noise' : 'plain' });
     this.ctx.metrics.handshakeSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
     this.logger.info({ device_id: hello.deviceId, user_id: grant.user!.userId, pattern: hello.pattern, key_version: key.version, transport: encrypt ? 'noise' : 'plain', user_created: grant.userCreated, certificate_issued: grant.certificateIssued }, 'handshake complete');
   }
 
-  /**
-   * A frame for this device from elsewhere (another device, a notice, its inbox). `relaySeq` > 0
-   * means it sits in the relay inbox until written here; the 1.0.41 client cannot acknowledge,
-   * so written-to-the-stream is when it leaves the queue.
-   */
+  /** A frame for this device from elsewhere (another device, a notice); see DeliveryStream. */
   deliver(frame: Buffer, relaySeq: number): void {
-    if (this.stage !== 'established') return; // it stays in the inbox for the next connect
-    if (this.draining) {
-      this.pendingLive.push({ frame, relaySeq });
-      return;
-    }
-    if (relaySeq > 0 && relaySeq <= this.lastDrainedSeq) return; // the drain already sent it
-    this.writeDelivery(frame, relaySeq);
-  }
-
-  /** Spec §7.2, without the reference's 128 cap: every page of the inbox, oldest first. */
-  private async drainInbox(deviceId: string): Promise<void> {
-    try {
-      for (let more = true; more && this.stage === 'established';) {
-        const page = await this.ctx.inbox.drain(deviceId, this.lastDrainedSeq);
-        if (this.stage !== 'established') return;
-        for (const envelope of page.envelopes) {
-          this.writeDelivery(envelope.frame, envelope.seq);
-          this.lastDrainedSeq = envelope.seq;
-        }
-        more = page.more && page.envelopes.length > 0;
-      }
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'inbox drain failed; the rest waits for the next connect');
-    } finally {
-      this.draining = false;
-      const live = this.pendingLive;
-      this.pendingLive = [];
-      for (const d of live) this.deliver(d.frame, d.relaySeq);
-    }
-  }
-
-  private writeDelivery(bytes: Buffer, relaySeq: number): void {
-    let frame: Frame;
-    try {
-      frame = decodeFrame(bytes).frame;
-    } catch (err) {
-      // The reference drops undecodable inbox entries without notice; so do we, loudly.
-      this.logger.warn({ code: (err as CodecError).code, relay_seq: relaySeq }, 'dropping an undecodable delivery');
-      if (relaySeq > 0) this.acknowledgeLater(relaySeq);
-      return;
-    }
-    if (frame.type === FrameType.TransportUpdate && !this.acceptsTransportUpdate) {
-      if (relaySeq > 0) this.acknowledgeLater(relaySeq);
-      return;
-    }
-    this.sendFrame({ ...frame, sequence: this.deliverySequence });
-    this.deliverySequence = this.deliverySequence >= 0xffffffff ? 1 : this.deliverySequence + 1;
-    if (relaySeq > 0) this.acknowledgeLater(relaySeq);
-  }
-
-  /** Batches relay acknowledgements of one tick into one call. */
-  private acknowledgeLater(relaySeq: number): void {
-    this.acksToSend.push(relaySeq);
-    if (this.acksToSend.length > 1) return;
-    const deviceId = this.deviceId;
-    setImmediate(() => {
-      const seqs = this.acksToSend;
-      this.acksToSend = [];
-      if (!deviceId || seqs.length === 0) return;
-      // If this fails the envelopes are sent again on the next connect: at least once, never lost.
-      this.ctx.inbox.acknowledge(deviceId, seqs).catch((err: unknown) =>
-        this.logger.warn({ err: (err as Error).message, count: seqs.length }, 'relay acknowledgement failed'));
-    });
+    this.deliveries?.deliver(frame, relaySeq);
   }
 
   private async onEstablishedFrame(frame: Frame): Promise<void> {
@@ -388,12 +345,32 @@ export class ConnectSession {
     if (frame.type === FrameType.Hello || frame.type === FrameType.Auth) return;
     this.budget ??= new FrameBudget(this.ctx.frameRate.rate, this.ctx.frameRate.burst);
     if (!this.budget.take()) return this.throttle(frame);
+    if (frame.type === FrameType.Ack) {
+      // A device's Acks stay here: they acknowledge deliveries (relay-ack) and are otherwise
+      // ignored, as the reference ignores them (§7.6).
+      if (this.relayAck) this.deliveries!.acknowledgeFromDevice(clientAcknowledgedSeqs(frame));
+      return;
+    }
+    const encoded = encodeFrame(frame);
+    if (encoded.length > MAX_ROUTED_FRAME_BYTES) {
+      this.ctx.metrics.framesRefused.inc({ reason: 'too_large' });
+      this.reply(encodeFrame(controlFrame(FrameType.Error, frame.channel, 0, {
+        detail: `frames routed to other devices are limited to ${MAX_ROUTED_FRAME_BYTES} bytes; this one has ${encoded.length}`,
+        error: 'too_large', in_reply_to: frame.sequence,
+      })));
+      return;
+    }
     this.ctx.metrics.framesRouted.inc({ type: FrameType[frame.type] ?? String(frame.type) });
-    // Core NATS is at-most-once: the router acknowledges only what it stored, so a frame lost
-    // here is never acknowledged, and the sender knows it was not accepted.
+    // Stored in the router's JetStream work queue; the router answers once it has handled it.
+    // If the store fails, the sender hears so and may resend (nothing was accepted).
     this.ctx.router.publish({
       deviceId: this.deviceId!, userId: this.userId!, gatewayId: this.ctx.gatewayId, connectionId: this.connectionId,
-      frame: encodeFrame(frame), receivedAt: Date.now(),
+      frame: encoded, receivedAt: Date.now(), idempotentSend: this.idempotentSend,
+    }).catch((err: unknown) => {
+      this.logger.warn({ err: (err as Error).message }, 'router queue unavailable');
+      this.reply(encodeFrame(controlFrame(FrameType.Error, frame.channel, 0, {
+        detail: 'the frame could not be queued for routing; send it again', error: 'unavailable', in_reply_to: frame.sequence,
+      })));
     });
   }
 

@@ -19,8 +19,8 @@ export interface GatewayContext {
   /** This gateway's established sessions by device, for deliveries. */
   sessions: LiveSessions;
   inbox: InboxAccess;
-  /** Where every post-handshake frame goes (the router's queue group on the bus). */
-  router: { publish(frame: InboundFrame): void };
+  /** Where every post-handshake frame goes (the router's JetStream work queue); resolves once stored. */
+  router: { publish(frame: InboundFrame): Promise<void> };
   transportEncryption: TransportEncryptionPolicy;
   /** Per-connection budget for post-handshake frames. */
   frameRate: { rate: number; burst: number };

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseHostPort } from '@commucat/config';
 import { callUnary, createGrpcClient, runService } from '@commucat/service-kit';
-import { connectBus, Subjects } from '@commucat/bus';
+import { connectBus, Streams, Subjects } from '@commucat/bus';
 import { DirectoryServiceClient, PresenceServiceClient, RelayServiceClient, SecretsServiceClient } from '@commucat/contracts';
 import { EdgeServer } from './edge-server.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -37,7 +37,7 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
     routes,
     sessions,
     inbox: relayInbox(relay),
-    router: { publish: (frame) => bus.publish(Subjects.routerInbound, {}, frame) },
+    router: { publish: async (frame) => { await bus.publishDurable(Subjects.routerInbound, {}, frame); } },
     transportEncryption: config.server.transportEncryption,
     frameRate: { rate: config.security.rateLimit.frameRate, burst: config.security.rateLimit.frameBurst },
     keepaliveIntervalSeconds: keepalive,
@@ -80,6 +80,8 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
   runtime.onShutdown(() => { keys.stop(); limiter.close(); });
 
   await keys.start();
+  // The router's work queue must exist before the first frame is published to it.
+  await bus.ensureStream(Streams.routerInbound);
   routes.start();
   // Frames for the devices held here; a device that is gone keeps them in its relay inbox.
   bus.subscribe(Subjects.gatewayDelivery, { gatewayId }, (delivery) => { sessions.deliver(delivery); });

@@ -29,3 +29,14 @@ export class RouterError extends Error {
 }
 
 export const isRouterError = (err: unknown): err is RouterError => err instanceof RouterError;
+
+/**
+ * The router is shutting down while a frame waits on a dependency. The frame is neither answered
+ * nor acknowledged on the bus, so the next router process handles it (in order) instead.
+ */
+export class RouterStopping extends Error {
+  override readonly name = 'RouterStopping';
+  constructor() {
+    super('the router is stopping; the frame is left for the next router process');
+  }
+}

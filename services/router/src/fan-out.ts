@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import { Subjects, type Bus } from '@commucat/bus';
-import type { PresenceServiceClient, RelayServiceClient, RouteEntry } from '@commucat/contracts';
+import type { Envelope, PresenceServiceClient, RelayServiceClient, RouteEntry } from '@commucat/contracts';
+import * as grpc from '@grpc/grpc-js';
 import { callUnary } from '@commucat/service-kit';
-import { RouterError } from './errors.js';
+import { RouterError, RouterStopping } from './errors.js';
 import { FLEET_CALL_DEADLINE_MS } from './limits.js';
+import { retryDelays } from './retry.js';
 
 export interface FanOutOptions {
   readonly relay: RelayServiceClient;
@@ -11,6 +13,8 @@ export interface FanOutOptions {
   readonly bus: Pick<Bus, 'publish'>;
   readonly logger: Logger;
   readonly callDeadlineMs?: number;
+  /** Aborted when the router stops: a frame still waiting for relay is then left to the next router. */
+  readonly stopping?: AbortSignal;
 }
 
 /** One frame on its way from a sender to the other members of a channel. */
@@ -26,6 +30,10 @@ export interface Outgoing {
 const asBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
+const LOOKUP_ATTEMPTS = 3;
+/** Frame bytes per relay Enqueue call, below gRPC's 4 MiB message limit. */
+const ENQUEUE_BYTES_PER_CALL = 3 * 1024 * 1024;
+
 /** Durable queueing through relay and live delivery through the gateway holding each recipient. */
 export class FanOut {
   private readonly deadlineMs: number;
@@ -35,37 +43,80 @@ export class FanOut {
   }
 
   /**
-   * Queues one envelope per recipient in ONE relay Enqueue (one transaction), then delivers live
-   * to the recipients that are online. Resolves once the envelopes are durable; live delivery
-   * is best effort (NATS core is at-most-once) because the envelopes stay queued until the
-   * device acknowledges them. Throws RouterError('unavailable') when the enqueue fails.
+   * Queues one envelope per recipient (one relay Enqueue, one transaction, unless the frame is
+   * large), then delivers live
+   * to the recipients that are online. Resolves once the envelopes are durable. Relay being down
+   * (restarting) is waited out, retrying, because answering `unavailable` would let the sender's
+   * next message overtake this one; only the router's own shutdown ends the wait (RouterStopping).
+   * Envelopes relay reports as already acknowledged (seq 0, a resent message) are not delivered
+   * again. Live delivery is best effort (NATS core is at-most-once): the envelopes stay queued
+   * until the device acknowledges them.
    */
   async queueAndDeliver(message: Outgoing, recipients: readonly string[]): Promise<void> {
     if (recipients.length === 0) return;
     const frame = asBuffer(message.frame);
-    let seqs: Map<string, number>;
-    try {
-      const { envelopes } = await callUnary(this.options.relay, 'enqueue', {
-        envelopes: recipients.map((deviceId) => ({
+    const envelopes: Envelope[] = [];
+    // gRPC carries at most 4 MiB per call and every envelope repeats the frame: large frames to
+    // many members go in several calls (each one transaction; relay is idempotent per envelope).
+    const perCall = Math.max(1, Math.floor(ENQUEUE_BYTES_PER_CALL / Math.max(1, frame.length)));
+    for (let start = 0; start < recipients.length; start += perCall) {
+      const request = {
+        envelopes: recipients.slice(start, start + perCall).map((deviceId) => ({
           deviceId, messageId: message.messageId, channelId: message.channelId, frame,
           senderDeviceId: message.senderDeviceId, enqueuedAt: 0, expiresAt: 0, seq: 0,
         })),
         ttlSeconds: 0,
-      }, { deadlineMs: this.deadlineMs, waitForReady: true });
-      seqs = new Map(envelopes.map((envelope) => [envelope.deviceId, envelope.seq]));
-    } catch (err) {
-      this.options.logger.warn({ err, channelId: message.channelId, messageId: message.messageId }, 'relay enqueue failed');
-      throw new RouterError('unavailable', 'the message could not be queued; send it again');
+      };
+      const answer = await this.untilDone('relay enqueue', message, () =>
+        callUnary(this.options.relay, 'enqueue', request, { deadlineMs: this.deadlineMs, waitForReady: true }));
+      envelopes.push(...answer.envelopes);
     }
+    const seqs = new Map(envelopes.filter((envelope) => envelope.seq > 0).map((envelope) => [envelope.deviceId, envelope.seq]));
+    if (seqs.size === 0) return;
     let routes: RouteEntry[];
     try {
-      routes = await this.lookupRoutes(recipients);
+      routes = await this.lookupRoutes([...seqs.keys()]);
     } catch (err) {
       // Already durable: the recipients get it from their inbox when their gateway drains it.
       this.options.logger.warn({ err, channelId: message.channelId, messageId: message.messageId }, 'presence lookup failed; message stays queued');
       return;
     }
     for (const route of routes) this.deliver(route, message, frame, seqs.get(route.deviceId) ?? 0);
+  }
+
+  /** Runs `call` until it succeeds; a refusal (INVALID_ARGUMENT, RESOURCE_EXHAUSTED) is final, anything else is retried. */
+  private async untilDone<T>(what: string, message: Outgoing, call: () => Promise<T>): Promise<T> {
+    const delays = retryDelays();
+    for (let attempt = 1; ; attempt++) {
+      if (this.options.stopping?.aborted) throw new RouterStopping();
+      try {
+        return await call();
+      } catch (err) {
+        const code = (err as grpc.ServiceError).code;
+        if (code === grpc.status.INVALID_ARGUMENT || code === grpc.status.RESOURCE_EXHAUSTED) {
+          throw new RouterError('invalid', `relay refused the message: ${(err as grpc.ServiceError).details ?? (err as Error).message}`);
+        }
+        const delayMs = delays.next();
+        if (attempt === 1 || attempt % 10 === 0) {
+          this.options.logger.warn({ err, attempt, retryInMs: delayMs, channelId: message.channelId, messageId: message.messageId }, `${what} failed; retrying`);
+        }
+        await this.pause(delayMs);
+      }
+    }
+  }
+
+  /** Waits `ms`, or less when the router starts stopping. */
+  private pause(ms: number): Promise<void> {
+    const signal = this.options.stopping;
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Delivers to the online recipients only, never queued (relaySeq 0). */
@@ -82,9 +133,17 @@ export class FanOut {
     for (const route of routes) this.deliver(route, message, frame, 0);
   }
 
+  /** Presence answers from Redis; a couple of quick retries ride out a presence restart. */
   private async lookupRoutes(deviceIds: readonly string[]): Promise<RouteEntry[]> {
-    const { routes } = await callUnary(this.options.presence, 'lookupRoutes', { deviceIds: [...deviceIds] }, { deadlineMs: this.deadlineMs, waitForReady: true });
-    return routes;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { routes } = await callUnary(this.options.presence, 'lookupRoutes', { deviceIds: [...deviceIds] }, { deadlineMs: this.deadlineMs, waitForReady: true });
+        return routes;
+      } catch (err) {
+        if (attempt >= LOOKUP_ATTEMPTS || this.options.stopping?.aborted) throw err;
+        await this.pause(100 * attempt);
+      }
+    }
   }
 
   private deliver(route: RouteEntry, message: Outgoing, frame: Buffer, relaySeq: number): void {

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import { CodecError, decodeFrame, FrameType, frameTypeLabel, type Frame, type JsonValue } from '@commucat/ccp1';
 import type { InboundFrame } from '@commucat/contracts';
-import { RouterError, isRouterError } from './errors.js';
+import { RouterError, RouterStopping, isRouterError } from './errors.js';
 import type { FanOut } from './fan-out.js';
 import { GroupFrames } from './group-frames.js';
 import type { MembershipStore } from './membership-store.js';
 import type { PresenceFrames } from './presence-frames.js';
 import { parseJoin, typingForRecipients } from './payloads.js';
 import { ackReply, errorReply } from './replies.js';
+import { messageIdOf } from './message-id.js';
 
 export interface FrameHandlersOptions {
   readonly membership: MembershipStore;
@@ -34,7 +35,10 @@ export class FrameHandlers {
     this.groupFrames = new GroupFrames(options);
   }
 
-  /** Never throws: every failure becomes an Error reply (the connection stays open, trap T15). */
+  /**
+   * Every failure becomes an Error reply (the connection stays open, trap T15). The one thing it
+   * throws is RouterStopping: that frame is left for the next router process, unanswered.
+   */
   async handle(inbound: InboundFrame): Promise<HandleOutcome> {
     let frame: Frame;
     try {
@@ -49,12 +53,13 @@ export class FrameHandlers {
       const reply = await this.dispatch(inbound, frame);
       return { type, result: reply ? 'ok' : 'ignored', reply };
     } catch (err) {
+      if (err instanceof RouterStopping) throw err;
       if (isRouterError(err)) {
         const extra: Record<string, JsonValue> = err.code === 'not_member' ? { channel: frame.channel } : {};
-        return { type, result: err.code, reply: errorReply(frame.channel, err.code, err.detail, extra) };
+        return { type, result: err.code, reply: errorReply(frame.channel, err.code, err.detail, { ...extra, in_reply_to: frame.sequence }) };
       }
       this.options.logger.error({ err, type, channel: frame.channel, deviceId: inbound.deviceId }, 'frame handling failed');
-      return { type, result: 'unavailable', reply: errorReply(frame.channel, 'unavailable', 'the router could not handle this frame; send it again') };
+      return { type, result: 'unavailable', reply: errorReply(frame.channel, 'unavailable', 'the router could not handle this frame; send it again', { in_reply_to: frame.sequence }) };
     }
   }
 
@@ -105,7 +110,7 @@ export class FrameHandlers {
       senderDeviceId: inbound.deviceId,
       // Unique per connection (the client's sequence counts up per connection) and the same
       // when the router handles the frame again, so a retried enqueue stores nothing twice.
-      messageId: `${inbound.connectionId}:${frame.sequence}`,
+      messageId: messageIdOf(inbound, frame),
       frame: inbound.frame,
     }, recipients);
     return ackReply(frame.channel, frame.sequence);
@@ -117,7 +122,7 @@ export class FrameHandlers {
     await this.options.fanOut.deliverLive({
       channelId: frame.channel,
       senderDeviceId: inbound.deviceId,
-      messageId: `${inbound.connectionId}:${frame.sequence}`,
+      messageId: messageIdOf(inbound, frame),
       frame: typingForRecipients(frame, inbound.frame, inbound.deviceId),
     }, recipients);
     return ackReply(frame.channel, frame.sequence);

@@ -6,6 +6,7 @@ import { objectPayload, parseGroupCreate, parseGroupInvite } from './group-paylo
 import { GroupStore } from './group-store.js';
 import type { MembershipStore } from './membership-store.js';
 import { ackReply } from './replies.js';
+import { messageIdOf } from './message-id.js';
 
 export interface GroupFramesOptions {
   readonly membership: MembershipStore;
@@ -79,7 +80,7 @@ export class GroupFrames {
       channelId: frame.channel,
       senderDeviceId: inbound.deviceId,
       // Same idempotency key as Msg: a retried frame is queued once.
-      messageId: `${inbound.connectionId}:${frame.sequence}`,
+      messageId: messageIdOf(inbound, frame),
       frame: inbound.frame,
     }, recipients);
   }

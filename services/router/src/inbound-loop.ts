@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import { Subjects, type Bus, type BusSubscription, type SubjectDef } from '@commucat/bus';
+import { Streams, Subjects, type Bus, type DurableConsumer } from '@commucat/bus';
+import { decodeVarint } from '@commucat/ccp1';
 import type { InboundFrame } from '@commucat/contracts';
 import type { FrameHandlers } from './frame-handlers.js';
 import type { RouterMetrics } from './router-metrics.js';
-import { decodeVarint } from '@commucat/ccp1';
+import { RouterStopping } from './errors.js';
 import { KeyedSerialQueue } from './serial-queue.js';
 
 export interface InboundLoopOptions {
@@ -11,52 +12,74 @@ export interface InboundLoopOptions {
   readonly handlers: FrameHandlers;
   readonly metrics: RouterMetrics;
   readonly logger: Logger;
-  /** Where gateways publish inbound frames (default Subjects.routerInbound; tests use their own). */
-  readonly subject?: SubjectDef<InboundFrame, never>;
-  /** NATS queue group shared by the router replicas (default 'router'). */
-  readonly queue?: string;
+  /** Aborted first thing in stop(), so frames waiting on a dependency give up (RouterStopping). */
+  readonly stopping: AbortController;
 }
 
 /** Frames handled at once by one router process (across different channels). */
 const MAX_IN_FLIGHT = 256;
+/** The work-queue consumer's name; one router process at a time owns it (see start()). */
+const DURABLE = 'router';
+/**
+ * Redelivery to a live router would run a frame twice, out of order, so the ack wait is far
+ * beyond any frame's handling time (relay calls retry with backoff while relay restarts).
+ */
+const ACK_WAIT_MS = 10 * 60_000;
 
 /**
- * Takes every post-handshake frame the gateways publish, handles them, and publishes each reply
- * to the gateway holding the sender's connection.
+ * Takes every post-handshake frame the gateways stored in the router's JetStream work queue,
+ * handles it, publishes the reply to the gateway holding the sender's connection, and only then
+ * acknowledges it on the bus. A router killed mid-frame therefore loses nothing: the next router
+ * process starts with the frames it left, in their original order (an exclusive consumer), and
+ * relay's idempotent enqueue turns a frame handled twice into one envelope.
  *
- * Order: frames of one channel are handled strictly one after another in arrival order; frames
+ * Order: frames of one channel are handled strictly one after another in stream order; frames
  * of different channels run concurrently (up to MAX_IN_FLIGHT), since a Msg spends most of its
- * time waiting on Postgres and presence. Several router replicas in one queue group would each
- * take a share of the frames and could reorder a channel; scaling out needs per-channel
- * partitioning (e.g. a subject per channel shard, one consumer per shard) — future work.
+ * time waiting on Postgres and presence. One router process consumes at a time; scaling out needs
+ * per-channel partitioning (a stream subject per channel shard, one consumer per shard).
  */
 export class InboundLoop {
   private readonly queue = new KeyedSerialQueue();
-  private subscription: BusSubscription | undefined;
+  private consumer: DurableConsumer | undefined;
 
   constructor(private readonly options: InboundLoopOptions) {}
 
-  start(): void {
-    if (this.subscription) return;
+  async start(): Promise<void> {
+    if (this.consumer) return;
     const { bus } = this.options;
-    this.subscription = bus.subscribe(this.options.subject ?? Subjects.routerInbound, {}, (inbound) => this.queue.run(channelKey(inbound.frame), () => this.process(inbound)), {
-      queue: this.options.queue ?? 'router',
-      // The bus starts handlers in arrival order, and each one joins its channel's queue at once,
+    await bus.ensureStream(Streams.routerInbound);
+    this.consumer = await bus.consumeDurable(Subjects.routerInbound, {
+      stream: Streams.routerInbound.name,
+      durable: DURABLE,
+      exclusive: true,
+      ackWaitMs: ACK_WAIT_MS,
+      // The bus starts handlers in stream order, and each one joins its channel's queue at once,
       // so per-channel order holds however many are in flight.
       concurrency: MAX_IN_FLIGHT,
+      // A RouterStopping frame is nak'ed; the next process recreates the consumer and starts with it.
+      nakDelayMs: ACK_WAIT_MS,
+      handler: (inbound) => this.queue.run(channelKey(inbound.frame), () => this.process(inbound)),
     });
   }
 
-  /** Stops taking frames and waits until the ones already taken are handled and answered. */
+  /**
+   * Stops taking frames. Frames already being handled finish (answered, then acknowledged on the
+   * bus) unless they are waiting for relay; those, and frames not started yet, are left for the
+   * next router process.
+   */
   async stop(): Promise<void> {
-    const subscription = this.subscription;
-    this.subscription = undefined;
-    if (subscription) await subscription.drain();
+    this.options.stopping.abort();
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (consumer) await consumer.stop();
     await this.queue.idle();
   }
 
   private async process(inbound: InboundFrame): Promise<void> {
-    const { handlers, metrics, logger, bus } = this.options;
+    const { handlers, metrics, logger, bus, stopping } = this.options;
+    // A frame that has not started when stopping begins is left whole for the next process, so
+    // it cannot overtake an earlier frame of its channel that gave up waiting.
+    if (stopping.signal.aborted) throw new RouterStopping();
     const started = process.hrtime.bigint();
     const outcome = await handlers.handle(inbound);
     if (outcome.reply) {

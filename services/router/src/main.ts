@@ -24,15 +24,16 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   runtime.onShutdown(() => { relay.close(); presence.close(); });
 
   const membership = new MembershipStore(pool);
-  const fanOut = new FanOut({ relay, presence, bus, logger });
+  const stopping = new AbortController();
+  const fanOut = new FanOut({ relay, presence, bus, logger, stopping: stopping.signal });
   const handlers = new FrameHandlers({
     membership,
     fanOut,
     presenceFrames: new PresenceFrames({ presence, membership, fanOut, logger }),
     logger,
   });
-  const loop = new InboundLoop({ bus, handlers, metrics: routerMetrics(telemetry.registry), logger });
-  loop.start();
+  const loop = new InboundLoop({ bus, handlers, metrics: routerMetrics(telemetry.registry), logger, stopping });
+  await loop.start();
   // Hooks run last-added first: the loop finishes the frames it took (and their replies) before
   // the clients, the bus and the pool close.
   runtime.onShutdown(() => loop.stop());

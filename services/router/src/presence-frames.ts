@@ -8,6 +8,7 @@ import type { FanOut } from './fan-out.js';
 import { FLEET_CALL_DEADLINE_MS } from './limits.js';
 import type { MembershipStore } from './membership-store.js';
 import { parsePresenceState, presenceFrameFor } from './presence-payload.js';
+import { messageIdOf } from './message-id.js';
 
 export interface PresenceFramesOptions {
   readonly presence: PresenceServiceClient;
@@ -41,7 +42,7 @@ export class PresenceFrames {
       await this.options.fanOut.deliverLive({
         channelId: 0,
         senderDeviceId: inbound.deviceId,
-        messageId: `${inbound.connectionId}:${frame.sequence}`,
+        messageId: messageIdOf(inbound, frame),
         frame: presenceFrameFor(inbound.deviceId, snapshot),
       }, peers);
     } catch (err) {

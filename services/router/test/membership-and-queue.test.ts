@@ -5,7 +5,7 @@ import { PresenceServiceClient, RelayServiceClient } from '@commucat/contracts';
 import { createGrpcClient } from '@commucat/service-kit';
 import { migratedSchema, type MigratedSchema } from '../../../tests/support/pg-schema';
 import { stackEnv } from '../../../tests/support/stack-env';
-import { RouterError } from '../src/errors';
+import { RouterError, RouterStopping } from '../src/errors';
 import { FanOut } from '../src/fan-out';
 import { FrameHandlers } from '../src/frame-handlers';
 import { MembershipStore } from '../src/membership-store';
@@ -50,7 +50,7 @@ describe('FrameHandlers when relay is unreachable', () => {
   beforeAll(async () => { bus = await connectBus({ servers: stackEnv().natsUrl, name: 'router-test-unavailable' }); });
   afterAll(() => bus?.close());
 
-  test('a Msg gets an unavailable Error instead of an Ack', async () => {
+  test('a Msg waits for relay (no Error that a later message could overtake) and is left unanswered when the router stops', async () => {
     const membership = new MembershipStore(db.pool);
     await membership.join(40, ['sender', 'peer'], false);
     // Port 1 on loopback: nothing listens, so every call fails within the deadline.
@@ -58,31 +58,29 @@ describe('FrameHandlers when relay is unreachable', () => {
     const presence = createGrpcClient(PresenceServiceClient, '127.0.0.1:1');
     try {
       const logger = pino({ level: 'silent' });
-      const fanOut = new FanOut({ relay, presence, bus, logger, callDeadlineMs: 300 });
+      const stopping = new AbortController();
+      const fanOut = new FanOut({ relay, presence, bus, logger, callDeadlineMs: 300, stopping: stopping.signal });
       const presenceFrames = new PresenceFrames({ presence, membership, fanOut, logger, callDeadlineMs: 300 });
       const handlers = new FrameHandlers({ membership, fanOut, presenceFrames, logger });
-      const outcome = await handlers.handle({
-        deviceId: 'sender', userId: 'u', gatewayId: 'gw', connectionId: 'c1', receivedAt: Date.now(),
-        frame: encodeFrame(opaqueFrame(FrameType.Msg, 40, 3, Buffer.from('hi'))),
+      const inbound = (connectionId: string, frame: Uint8Array) => ({
+        deviceId: 'sender', userId: 'u', gatewayId: 'gw', connectionId, receivedAt: Date.now(), idempotentSend: false, frame: Buffer.from(frame),
       });
-      expect(outcome).toMatchObject({ type: 'msg', result: 'unavailable' });
-      const reply = decodeFrame(outcome.reply!).frame;
-      expect(reply).toMatchObject({ type: FrameType.Error, channel: 40 });
-      expect(reply.payload).toMatchObject({ kind: 'control', value: { error: 'unavailable' } });
+      let settled = false;
+      const waiting = handlers.handle(inbound('c1', encodeFrame(opaqueFrame(FrameType.Msg, 40, 3, Buffer.from('hi')))));
+      void waiting.then(() => { settled = true; }, () => { settled = true; });
+      // Several failed attempts (300 ms deadline each) later it is still waiting, not answered.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(settled).toBe(false);
+      stopping.abort();
+      await expect(waiting).rejects.toBeInstanceOf(RouterStopping);
 
       // A Presence frame normally gets no reply; when presence cannot store it, the sender learns so.
-      const presenceOutcome = await handlers.handle({
-        deviceId: 'sender', userId: 'u', gatewayId: 'gw', connectionId: 'c1', receivedAt: Date.now(),
-        frame: encodeFrame(controlFrame(FrameType.Presence, 0, 4, { state: 'away' })),
-      });
+      const presenceOutcome = await handlers.handle(inbound('c1', encodeFrame(controlFrame(FrameType.Presence, 0, 4, { state: 'away' }))));
       expect(presenceOutcome).toMatchObject({ type: 'presence', result: 'unavailable' });
       expect(decodeFrame(presenceOutcome.reply!).frame.payload).toMatchObject({ kind: 'control', value: { error: 'unavailable' } });
 
       // Join needs no fleet call, so it still works.
-      const join = await handlers.handle({
-        deviceId: 'third', userId: 'u', gatewayId: 'gw', connectionId: 'c2', receivedAt: Date.now(),
-        frame: encodeFrame(controlFrame(FrameType.Join, 40, 3, { members: [] })),
-      });
+      const join = await handlers.handle({ ...inbound('c2', encodeFrame(controlFrame(FrameType.Join, 40, 3, { members: [] }))), deviceId: 'third' });
       expect(join.result).toBe('ok');
       expect(await membership.members(40)).toEqual(['peer', 'sender', 'third']);
     } finally {

@@ -108,6 +108,46 @@ describe('Msg', () => {
     expect(await h.relayQueue.depth(b.device)).toBe(1);
   });
 
+  test('idempotent-send: a resend on a new connection is acked again but neither queued nor delivered twice, even after it was acknowledged', async () => {
+    const { a, b } = await pair(14);
+    await h.online(b.device, b.conn);
+    const msg = opaqueFrame(FrameType.Msg, 14, 1_000_001, Buffer.from('exactly once'));
+    const from = h.events.length;
+    const first = h.events.length;
+    h.send(a.device, a.conn, msg, { idempotentSend: true });
+    expect(control(await h.replyTo(a.conn, first))).toEqual({ ack: 1_000_001 });
+    const delivery = asDelivery(await h.next(deliveryTo(b.device), from));
+    expect(delivery.messageId).toBe(`d:${a.device}:1000001`);
+
+    // The Ack was lost with the old connection: the device resends on its new one.
+    const again = h.events.length;
+    const newConn = newId('conn-a2');
+    h.send(a.device, newConn, msg, { idempotentSend: true });
+    expect(control(await h.replyTo(newConn, again))).toEqual({ ack: 1_000_001 });
+    expect(await h.relayQueue.depth(b.device)).toBe(1);
+
+    // B acknowledged it; a third copy (another reconnect) must not bring it back.
+    expect(await h.relayQueue.acknowledge(b.device, delivery.relaySeq)).toBe(1);
+    const third = h.events.length;
+    const thirdConn = newId('conn-a3');
+    h.send(a.device, thirdConn, msg, { idempotentSend: true });
+    expect(control(await h.replyTo(thirdConn, third))).toEqual({ ack: 1_000_001 });
+    expect(await h.relayQueue.depth(b.device)).toBe(0);
+    const deliveries = h.events.slice(from).filter(deliveryTo(b.device)).map(asDelivery);
+    // The second copy may repeat the live delivery of the still-queued envelope (same relay seq,
+    // which the gateway and a relay-ack client drop); the third delivers nothing.
+    expect(new Set(deliveries.map((d) => d.relaySeq))).toEqual(new Set([delivery.relaySeq]));
+    expect(h.events.slice(third).some(deliveryTo(b.device))).toBe(false);
+  });
+
+  test('without idempotent-send the same sequence on another connection is a new message (the real client restarts its counter)', async () => {
+    const { a, b } = await pair(15);
+    const msg = opaqueFrame(FrameType.Msg, 15, 3, Buffer.from('hi'));
+    await request(a.device, a.conn, msg);
+    await request(a.device, newId('conn-a2'), msg);
+    expect(await h.relayQueue.depth(b.device)).toBe(2);
+  });
+
   test('from a non-member gets a not_member Error naming the channel, and nothing is queued', async () => {
     const { b } = await pair(13);
     const stranger = newId('dev');
@@ -181,7 +221,7 @@ describe('other frames', () => {
   test('a type that is not routed yet gets an unsupported Error', async () => {
     const reply = await request(newId('dev'), newId('conn'), controlFrame(FrameType.CallOffer, 4, 3, { call_id: 'c' }));
     expect(reply).toMatchObject({ type: FrameType.Error, channel: 4 });
-    expect(control(reply)).toEqual({ error: 'unsupported', detail: 'call_offer is not routed yet' });
+    expect(control(reply)).toEqual({ error: 'unsupported', detail: 'call_offer is not routed yet', in_reply_to: 3 });
   });
 
   test('Hello and Auth after the handshake get no reply', async () => {

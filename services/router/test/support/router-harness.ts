@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { connectBus, defineSubject, protoCodec, Subjects, type Bus } from '@commucat/bus';
+import { connectBus, Streams, Subjects, type Bus } from '@commucat/bus';
 import { decodeFrame, encodeFrame, type Frame } from '@commucat/ccp1';
 import {
-  Delivery, InboundFrame, PresenceServiceClient, PresenceServiceService, RelayServiceClient, RelayServiceService, type Reply,
+  type Delivery, PresenceServiceClient, PresenceServiceService, RelayServiceClient, RelayServiceService, type Reply,
 } from '@commucat/contracts';
 import { createGrpcClient, createServiceRuntime, type ServiceRuntime } from '@commucat/service-kit';
 import { createRedis, type Redis } from '@commucat/storage';
@@ -22,7 +22,10 @@ import { PresenceFrames } from '../../src/presence-frames';
 import { routerMetrics } from '../../src/router-metrics';
 
 /** What the fake gateway saw, in arrival order across both subjects. */
-export type GatewayEvent = { kind: 'reply'; reply: Reply; frame: Frame } | { kind: 'delivery'; delivery: Delivery };
+export type GatewayEvent =
+  | { kind: 'reply'; reply: Reply; frame: Frame }
+  | { kind: 'delivery'; delivery: Delivery }
+  | { kind: 'publish-failed'; error: string };
 
 const silent = pino({ level: 'silent' });
 export const newId = (prefix: string): string => `${prefix}-${randomBytes(5).toString('hex')}`;
@@ -30,7 +33,7 @@ export const newId = (prefix: string): string => `${prefix}-${randomBytes(5).toS
 /**
  * A router wired to a real relay and presence (in-process, each on its own gRPC runtime),
  * real Postgres, Redis and NATS, with one fake gateway subscribed to its reply and delivery
- * subjects. The inbound subject and queue group are private to the harness so that no other
+ * subjects. The bus has its own namespace (subjects and the inbound stream) so that no other
  * router running on the same NATS can take (or answer) these frames.
  */
 export class RouterHarness {
@@ -45,7 +48,6 @@ export class RouterHarness {
     readonly membership: MembershipStore,
     readonly registry: Registry,
     private readonly bus: Bus,
-    private readonly inboundSubject: ReturnType<typeof inboundSubjectFor>,
     private readonly loop: InboundLoop,
     private readonly cleanup: Array<() => unknown>,
   ) {}
@@ -76,30 +78,31 @@ export class RouterHarness {
     const presence = createGrpcClient(PresenceServiceClient, `127.0.0.1:${presencePorts.grpcPort}`);
     cleanup.push(() => { relay.close(); presence.close(); });
 
-    const bus = await connectBus({ servers: natsUrl, name: 'router-test' });
+    const bus = await connectBus({ servers: natsUrl, name: 'router-test', namespace: newId('rt') });
     cleanup.push(() => bus.close());
+    cleanup.push(() => bus.removeStream(Streams.routerInbound.name));
     const membership = new MembershipStore(db.pool);
     const registry = new Registry();
-    const subject = inboundSubjectFor(newId('t'));
-    const fanOut = new FanOut({ relay, presence, bus, logger: silent });
+    const stopping = new AbortController();
+    const fanOut = new FanOut({ relay, presence, bus, logger: silent, stopping: stopping.signal });
     const presenceFrames = new PresenceFrames({ presence, membership, fanOut, logger: silent });
     const loop = new InboundLoop({
-      bus, subject, queue: newId('router-test'), logger: silent, metrics: routerMetrics(registry),
+      bus, stopping, logger: silent, metrics: routerMetrics(registry),
       handlers: new FrameHandlers({ membership, fanOut, presenceFrames, logger: silent }),
     });
     cleanup.push(() => loop.stop());
-    const harness = new RouterHarness(db, relayQueue, routes, membership, registry, bus, subject, loop, cleanup);
-    harness.listen();
+    const harness = new RouterHarness(db, relayQueue, routes, membership, registry, bus, loop, cleanup);
+    await harness.listen();
     return harness;
   }
 
-  private listen(): void {
+  private async listen(): Promise<void> {
     const params = { gatewayId: this.gatewayId };
     this.bus.subscribe(Subjects.gatewayReply, params, (reply) => {
       this.record({ kind: 'reply', reply, frame: decodeFrame(reply.frame).frame });
     });
     this.bus.subscribe(Subjects.gatewayDelivery, params, (delivery) => this.record({ kind: 'delivery', delivery }));
-    this.loop.start();
+    await this.loop.start();
   }
 
   /** Waits until the subscriptions are registered with the server, so nothing published later is missed. */
@@ -120,11 +123,13 @@ export class RouterHarness {
   }
 
   /** Publishes a frame as the gateway would, from `deviceId` on `connectionId`. */
-  send(deviceId: string, connectionId: string, frame: Frame | Uint8Array): void {
-    this.bus.publish(this.inboundSubject, {}, {
+  send(deviceId: string, connectionId: string, frame: Frame | Uint8Array, opts: { idempotentSend?: boolean } = {}): void {
+    // Stored in the router's work queue like a gateway's; publishes keep their order on one connection.
+    void this.bus.publishDurable(Subjects.routerInbound, {}, {
       deviceId, userId: `user-of-${deviceId}`, gatewayId: this.gatewayId, connectionId,
       frame: Buffer.from(frame instanceof Uint8Array ? frame : encodeFrame(frame)), receivedAt: Date.now(),
-    });
+      idempotentSend: opts.idempotentSend ?? false,
+    }).catch((err: unknown) => this.record({ kind: 'publish-failed', error: String(err) }));
   }
 
   /** Registers the device as online on this fake gateway. */
@@ -152,8 +157,4 @@ export class RouterHarness {
     const event = await this.next((e) => e.kind === 'reply' && e.reply.connectionId === connectionId, from);
     return (event as Extract<GatewayEvent, { kind: 'reply' }>).frame;
   }
-}
-
-function inboundSubjectFor(token: string) {
-  return defineSubject('router.inbound', `commucat.test.${token}.router.inbound`, protoCodec(InboundFrame));
 }

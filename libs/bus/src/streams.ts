@@ -1,0 +1,22 @@
+/**
+ * THE catalogue of JetStream streams, next to the subjects they capture. A stream is created (or
+ * brought up to date) by every service that publishes to or consumes from it; the bus adds the
+ * namespace to the name and the subjects.
+ */
+import type { StreamOptions } from './bus-types';
+import { Subjects } from './subjects';
+
+export const Streams = {
+  /**
+   * Every post-handshake frame, gateway → router. A work queue: a frame stays stored until the
+   * router has handled (and answered) it, so a router that dies mid-frame loses nothing; its
+   * successor starts with the frames it left. Kept a day at most, like relay_ttl.
+   */
+  routerInbound: {
+    name: 'COMMUCAT_ROUTER_INBOUND',
+    subjects: [Subjects.routerInbound.pattern],
+    storage: 'file',
+    retention: 'workqueue',
+    maxAgeSeconds: 86_400,
+  },
+} as const satisfies Readonly<Record<string, StreamOptions>>;
