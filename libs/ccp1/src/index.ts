@@ -17,7 +17,7 @@ export { controlFrame, opaqueFrame, type Frame, type FramePayload } from './fram
 export { encodeVarint, decodeVarint, varintLength } from './varint';
 export { encodeFrame } from './encode-frame';
 export { decodeFrame, type DecodedFrame } from './decode-frame';
-export { FrameStreamDecoder, FrameStreamError, type FrameStreamDecoderOptions } from './stream-decoder';
+export { FrameStreamDecoder, FrameStreamError, type FrameStreamDecoderOptions, type SkippedFrame } from './stream-decoder';
 export { parseJson, MAX_JSON_NESTING } from './json-parse';
 export { stringifyJson, compareUtf8, type StringifyJsonOptions } from './json-stringify';
 export { sseEvent, ndjsonLine } from './transport-units';

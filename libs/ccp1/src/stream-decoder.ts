@@ -3,7 +3,7 @@ import { CodecError, type CodecErrorCode } from './errors';
 import type { Frame } from './frame';
 import { DEFAULT_DIALECT, type Dialect } from './frame-types';
 import { decodeFrameFrom } from './decode-frame';
-import { type VarintScan, VarintScanStatus, scanVarint } from './varint';
+import { type VarintScan, VarintScanStatus, decodeVarint, scanVarint } from './varint';
 
 export interface FrameStreamDecoderOptions {
   dialect?: Dialect;
@@ -22,12 +22,26 @@ export interface FrameStreamDecoderOptions {
  */
 export class FrameStreamError extends CodecError {
   readonly frames: Frame[];
+  /**
+   * Set when the bad frame was complete (all its LEN bytes arrived) and only its body failed: the
+   * stream is still in step, and `resume()` lets the caller go on with the next frame. Holds
+   * what could be read of the frame's header, for an answer on the right channel.
+   */
+  readonly skipped: SkippedFrame | undefined;
 
-  constructor(code: CodecErrorCode, frames: Frame[]) {
+  constructor(code: CodecErrorCode, frames: Frame[], skipped?: SkippedFrame) {
     super(code);
     this.name = 'FrameStreamError';
     this.frames = frames;
+    this.skipped = skipped;
   }
+}
+
+/** The header fields of a skipped frame that decoded (undefined past the first one that did not). */
+export interface SkippedFrame {
+  readonly type: number | undefined;
+  readonly channel: number | undefined;
+  readonly sequence: number | undefined;
 }
 
 const DEFAULT_MAX_BUFFERED = MAX_VARINT_LEN + MAX_FRAME_LEN;
@@ -73,6 +87,8 @@ export class FrameStreamDecoder {
   private blockUsed = 0;
   private blockListed = false;
   private failure: CodecErrorCode | undefined;
+  /** The failure was one complete frame's body: resume() may clear it. */
+  private failureSkippable = false;
   private readonly scan: VarintScan = { value: 0, end: 0 };
   private readonly lenScratch = new Uint8Array(MAX_VARINT_LEN);
 
@@ -94,7 +110,7 @@ export class FrameStreamDecoder {
     try {
       for (let frame = this.next(); frame; frame = this.next()) frames.push(frame);
     } catch (error) {
-      if (error instanceof FrameStreamError) throw new FrameStreamError(error.code, frames);
+      if (error instanceof FrameStreamError) throw new FrameStreamError(error.code, frames, error.skipped);
       throw error;
     }
     return frames;
@@ -119,15 +135,33 @@ export class FrameStreamDecoder {
         this.tidy();
         return undefined;
       }
-      const frame = this.decodeFront(this.frameBytes);
+      const total = this.frameBytes;
       this.frameBytes = 0;
-      return frame;
+      return this.decodeFront(total);
     } catch (error) {
+      if (error instanceof FrameStreamError && error.skipped) {
+        // The bad frame is consumed and the bytes after it are intact: keep them for resume().
+        this.failure = error.code;
+        this.failureSkippable = true;
+        throw error;
+      }
       if (!(error instanceof CodecError)) throw error;
       this.failure = error.code;
       this.release();
       throw new FrameStreamError(error.code, []);
     }
+  }
+
+  /**
+   * After a FrameStreamError with `skipped` set, goes on with the frame after the bad one (the
+   * reference closes instead; a server may prefer to answer and carry on). Returns false, and
+   * changes nothing, when the failure was not skippable: the stream is out of step.
+   */
+  resume(): boolean {
+    if (this.failure === undefined || !this.failureSkippable) return false;
+    this.failure = undefined;
+    this.failureSkippable = false;
+    return true;
   }
 
   /** Removes and returns every buffered byte not yet returned as a frame. */
@@ -196,7 +230,12 @@ export class FrameStreamDecoder {
     }
     this.consume(total);
     // All LEN bytes are here, so UnexpectedEof now means a malformed body (T6), not "wait".
-    return decodeFrameFrom(bytes, this.dialect, !owned).frame;
+    try {
+      return decodeFrameFrom(bytes, this.dialect, !owned).frame;
+    } catch (error) {
+      if (!(error instanceof CodecError)) throw error;
+      throw new FrameStreamError(error.code, [], readHeader(bytes));
+    }
   }
 
   /** Copies the first `count` buffered bytes into `target` without consuming them; returns count. */
@@ -258,3 +297,23 @@ export class FrameStreamDecoder {
     this.blockListed = false;
   }
 }
+
+/** Type, channel and sequence of an encoded frame, as far as they decode. */
+function readHeader(bytes: Uint8Array): SkippedFrame {
+  let type: number | undefined;
+  let channel: number | undefined;
+  let sequence: number | undefined;
+  try {
+    let offset = decodeVarint(bytes, 0).length;
+    type = bytes[offset];
+    offset += 1;
+    const ch = decodeVarint(bytes, offset);
+    channel = safeNumber(ch.value);
+    sequence = safeNumber(decodeVarint(bytes, offset + ch.length).value);
+  } catch {
+    // what decoded so far is all we can tell
+  }
+  return { type, channel, sequence };
+}
+
+const safeNumber = (value: bigint): number | undefined => (value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : undefined);

@@ -5,6 +5,7 @@ import {
   FrameStreamError,
   FrameType,
   MAX_FRAME_LEN,
+  encodeVarint,
   controlFrame,
   decodeFrame,
   encodeFrame,
@@ -224,7 +225,9 @@ describe('FrameStreamDecoder: limits and errors', () => {
     const error = streamError(() => decoder.push(Buffer.concat([good, good, unhex('0415000000'), good])));
     expect(error.code).toBe('InvalidFrameType');
     expect(error.frames.map((frame) => frame.channel)).toEqual([9, 9]);
-    expect(decoder.bufferedBytes).toBe(0);
+    // The bad frame was complete, so the frame behind it is kept in case the caller resumes.
+    expect(error.skipped).toEqual({ type: 0x15, channel: 0, sequence: 0 });
+    expect(decoder.bufferedBytes).toBe(good.length);
     const again = streamError(() => decoder.push(good));
     expect(again.code).toBe('InvalidFrameType');
     expect(again.frames).toEqual([]);
@@ -235,5 +238,52 @@ describe('FrameStreamDecoder: limits and errors', () => {
     expect(streamError(() => new FrameStreamDecoder().push(unhex('080580808080100000'))).code).toBe('ChannelIdTooLarge');
     const junk = encodeFrame(opaqueFrame(FrameType.Ack, 0, 0, Buffer.alloc(262_145, 0x20)));
     expect(streamError(() => new FrameStreamDecoder().push(junk)).code).toBe('ControlTooLarge');
+  });
+});
+
+describe('FrameStreamDecoder: skipping a complete frame whose body does not decode', () => {
+  /** A control frame (Join, channel 9, sequence 12) whose payload bytes are not JSON. */
+  const badJson = (): Buffer => {
+    const body = Buffer.concat([Buffer.from([FrameType.Join]), encodeVarint(9), encodeVarint(12), encodeVarint(3), Buffer.from('{x]')]);
+    return Buffer.concat([encodeVarint(body.length), body]);
+  };
+
+  test('reports the bad frame with its header and, after resume(), goes on with the frames behind it', () => {
+    const decoder = new FrameStreamDecoder();
+    const before = encodeFrame(controlFrame(FrameType.Join, 1, 3, { members: [] }));
+    const after = encodeFrame(opaqueFrame(FrameType.Msg, 9, 13, Buffer.from('still here')));
+    decoder.append(Buffer.concat([before, badJson(), after]));
+    expect(decoder.next()).toMatchObject({ type: FrameType.Join, channel: 1, sequence: 3 });
+    let error: unknown;
+    try {
+      decoder.next();
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(FrameStreamError);
+    expect((error as FrameStreamError).code).toBe('InvalidControlJson');
+    expect((error as FrameStreamError).skipped).toEqual({ type: FrameType.Join, channel: 9, sequence: 12 });
+    // Without resume the decoder stays dead, as before.
+    expect(() => decoder.next()).toThrow(FrameStreamError);
+    expect(decoder.resume()).toBe(true);
+    const next = decoder.next()!;
+    expect(next).toMatchObject({ type: FrameType.Msg, channel: 9, sequence: 13 });
+    expect(Buffer.from((next.payload as { bytes: Uint8Array }).bytes).toString()).toBe('still here');
+    expect(decoder.next()).toBeUndefined();
+  });
+
+  test('a framing error (LEN beyond the limit) is not skippable: resume() refuses', () => {
+    const decoder = new FrameStreamDecoder();
+    decoder.append(Buffer.from('ffffffff0f', 'hex'));
+    let error: FrameStreamError | undefined;
+    try {
+      decoder.next();
+    } catch (err) {
+      error = err as FrameStreamError;
+    }
+    expect(error?.code).toBe('FrameTooLarge');
+    expect(error?.skipped).toBeUndefined();
+    expect(decoder.resume()).toBe(false);
+    expect(() => decoder.next()).toThrow(FrameStreamError);
   });
 });

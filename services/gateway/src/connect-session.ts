@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
-  CodecError, FrameStreamDecoder, FrameType, SUPPORTED_PROTOCOL_VERSIONS, controlFrame, decodeFrame, encodeFrame, parseJson,
+  CodecError, FrameStreamDecoder, FrameStreamError, FrameType, SUPPORTED_PROTOCOL_VERSIONS, controlFrame, decodeFrame, encodeFrame, parseJson,
   stringifyJson, type Frame, type JsonValue,
 } from '@commucat/ccp1';
 import { clientAcknowledgedSeqs } from './client-acks.js';
@@ -138,12 +138,39 @@ export class ConnectSession {
     this.feed(chunk);
     // One frame at a time: the frame that completes the handshake may switch the rest of the
     // buffer to encrypted units.
-    for (let frame = this.decoder.next(); frame; frame = this.decoder.next()) {
+    for (let frame = this.nextFrame(); frame; frame = this.nextFrame()) {
       const wasEncrypted = this.unitCodec !== undefined;
       await this.onFrame(frame);
       if (this.stage === 'closed') return;
       if (!wasEncrypted && this.unitCodec) this.feed(this.decoder.takeBuffered());
     }
+  }
+
+  /**
+   * The next decoded frame. After the handshake, a complete frame whose body does not decode
+   * (e.g. a control payload that is not JSON) is answered with a decode Error and skipped: the
+   * reference closes the connection here, but the stream is still in step, and one bad frame
+   * should not cost a device its connection (the router keeps connections open the same way).
+   */
+  private nextFrame(): Frame | undefined {
+    for (;;) {
+      try {
+        return this.decoder.next();
+      } catch (err) {
+        if (!(this.stage === 'established' && err instanceof FrameStreamError && err.skipped && this.decoder.resume())) throw err;
+        this.answerUndecodable(err);
+      }
+    }
+  }
+
+  private answerUndecodable(err: FrameStreamError): void {
+    this.ctx.metrics.decodeErrors.inc({ code: err.code });
+    this.budget ??= new FrameBudget(this.ctx.frameRate.rate, this.ctx.frameRate.burst);
+    if (!this.budget.take()) return; // a flood of bad frames earns no flood of answers
+    const { channel, sequence } = err.skipped!;
+    const props: Record<string, JsonValue> = { detail: `the frame was skipped: ${err.message}`, error: 'decode' };
+    if (sequence !== undefined) props.in_reply_to = sequence;
+    this.reply(encodeFrame(controlFrame(FrameType.Error, channel !== undefined && channel <= 0xffffffff ? channel : 0, 0, props)));
   }
 
   private feed(bytes: Buffer): void {

@@ -15,7 +15,7 @@ export function createGatewayMetrics(registry: Registry) {
     framesRouted: new Counter({ name: 'commucat_gateway_frames_routed_total', help: 'Established frames handed to the router', labelNames: ['type'], registers: [registry] }),
     framesRefused: new Counter({ name: 'commucat_gateway_frames_refused_total', help: 'Established frames answered with an Error instead of being routed', labelNames: ['reason'], registers: [registry] }),
     framesThrottled: new Counter({ name: 'commucat_gateway_frames_throttled_total', help: 'Frames dropped over a connection\'s rate budget', registers: [registry] }),
-    decodeErrors: new Counter({ name: 'commucat_gateway_decode_errors_total', help: 'Streams closed for undecodable input', labelNames: ['code'], registers: [registry] }),
+    decodeErrors: new Counter({ name: 'commucat_gateway_decode_errors_total', help: 'Undecodable input: streams closed (handshake), or frames skipped with a decode Error (established)', labelNames: ['code'], registers: [registry] }),
     rateLimited: new Counter({ name: 'commucat_gateway_rate_limited_total', help: 'Requests refused with 429', labelNames: ['scope'], registers: [registry] }),
   };
 }
