@@ -21,7 +21,9 @@ export type ClientErrorCode =
   /** The stored device certificate fails the real client's pre-connect checks (§6.4). */
   | 'InvalidCertificate'
   /** A saved identity (CLI state file) cannot be read or written. */
-  | 'StateFile';
+  | 'StateFile'
+  /** The server answered a sent frame with an Error frame that a resend cannot fix (e.g. not_member). */
+  | 'Refused';
 
 export class ClientError extends Error {
   override name = 'ClientError';

@@ -10,6 +10,7 @@ export {
 } from './errors';
 export { type DeviceIdentity, type CreateDeviceIdentityOptions, createDeviceIdentity } from './identity';
 export { connectClient, type ConnectClientOptions, type ClientConnection } from './connection';
+export { ReliableClient, RELAY_ACK_CAPABILITY, IDEMPOTENT_SEND_CAPABILITY, type ReliableClientOptions } from './reliable-client';
 export {
   openConnectStream,
   connectPath,
