@@ -113,4 +113,46 @@ describe('inbox drain and live delivery on the gateway', () => {
     await waitForDepth(identity.deviceId, 0);
     await conn.close();
   });
+
+  test('relay-ack: queued frames carry their relay seq and stay queued until the device acknowledges them; live-only frames carry 0', async () => {
+    const identity = newDevice();
+    const seqs = await enqueue(identity.deviceId, [msg('one'), msg('two'), msg('three')], 'rack');
+    const relayAck = { capabilities: ['noise', 'zstd', 'relay-ack'] };
+
+    // Written but not acknowledged: all three come back on the next connect, with the same numbers.
+    let conn = await connectTo(fleet, identity, relayAck);
+    let frames = await receive(conn, 3);
+    expect(frames.map((f) => [text(f), f.sequence])).toEqual([['one', seqs[0]], ['two', seqs[1]], ['three', seqs[2]]]);
+    await conn.close();
+    expect(await depth(identity.deviceId)).toBe(3);
+
+    conn = await connectTo(fleet, identity, relayAck);
+    frames = await receive(conn, 3);
+    expect(frames.map((f) => f.sequence)).toEqual(seqs);
+    // One Ack frame may carry one seq (`ack`) and a list (`acks`); unknown numbers are ignored.
+    conn.sendControl(FrameType.Ack, 0, { ack: seqs[0]!, acks: [seqs[1]!, 999_999] });
+    await waitForDepth(identity.deviceId, 1);
+    // A live-only frame (not queued) carries sequence 0: there is nothing to acknowledge.
+    bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, {
+      deviceId: identity.deviceId, connectionId: '', frame: encodeFrame(controlFrame(FrameType.Typing, 5, 9, { device: 'x' })), relaySeq: 0, messageId: '',
+    });
+    const typing = (await receive(conn, 1))[0]!;
+    expect([typing.type, typing.sequence]).toEqual([FrameType.Typing, 0]);
+    // A repeated live delivery of a frame already written (a router handling a frame twice) is dropped.
+    bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, {
+      deviceId: identity.deviceId, connectionId: '', frame: msg('three'), relaySeq: seqs[2]!, messageId: 'rack-2',
+    });
+    bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, {
+      deviceId: identity.deviceId, connectionId: '', frame: encodeFrame(controlFrame(FrameType.Typing, 5, 10, { device: 'marker' })), relaySeq: 0, messageId: '',
+    });
+    expect(JSON.parse(text((await receive(conn, 1))[0]!))).toEqual({ device: 'marker' });
+    await conn.close();
+
+    conn = await connectTo(fleet, identity, relayAck);
+    frames = await receive(conn, 1);
+    expect(frames.map((f) => [text(f), f.sequence])).toEqual([['three', seqs[2]]]);
+    conn.sendControl(FrameType.Ack, 0, { acks: [seqs[2]!] });
+    await waitForDepth(identity.deviceId, 0);
+    await conn.close();
+  });
 });
