@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { connectBus } from '@commucat/bus';
-import { PresenceServiceClient, RelayServiceClient } from '@commucat/contracts';
-import { createGrpcClient, runService } from '@commucat/service-kit';
+import { DirectoryServiceClient, PresenceServiceClient, RelayServiceClient } from '@commucat/contracts';
+import { callUnary, createGrpcClient, runService } from '@commucat/service-kit';
 import { createPgPool, pingPostgres } from '@commucat/storage';
 import { FanOut } from './fan-out.js';
 import { FrameHandlers } from './frame-handlers.js';
@@ -21,7 +21,12 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
 
   const relay = createGrpcClient(RelayServiceClient, config.fleet.relayAddr);
   const presence = createGrpcClient(PresenceServiceClient, config.fleet.presenceAddr);
-  runtime.onShutdown(() => { relay.close(); presence.close(); });
+  const directory = createGrpcClient(DirectoryServiceClient, config.fleet.directoryAddr);
+  runtime.onShutdown(() => { relay.close(); presence.close(); directory.close(); });
+  const friends = {
+    mutualFriendDevices: async (userId: string) =>
+      (await callUnary(directory, 'friendDevices', { userId }, { deadlineMs: 2_000, waitForReady: true })).deviceIds,
+  };
 
   const membership = new MembershipStore(pool);
   const stopping = new AbortController();
@@ -29,7 +34,7 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   const handlers = new FrameHandlers({
     membership,
     fanOut,
-    presenceFrames: new PresenceFrames({ presence, membership, fanOut, logger }),
+    presenceFrames: new PresenceFrames({ presence, membership, friends, fanOut, logger }),
     logger,
   });
   const loop = new InboundLoop({ bus, handlers, metrics: routerMetrics(telemetry.registry), logger, stopping });
@@ -37,5 +42,5 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   // Hooks run last-added first: the loop finishes the frames it took (and their replies) before
   // the clients, the bus and the pool close.
   runtime.onShutdown(() => loop.stop());
-  return { relay_addr: config.fleet.relayAddr, presence_addr: config.fleet.presenceAddr };
+  return { relay_addr: config.fleet.relayAddr, presence_addr: config.fleet.presenceAddr, directory_addr: config.fleet.directoryAddr };
 }, { require: ['storage.postgres_dsn'] });

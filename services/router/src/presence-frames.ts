@@ -10,9 +10,15 @@ import type { MembershipStore } from './membership-store.js';
 import { parsePresenceState, presenceFrameFor } from './presence-payload.js';
 import { messageIdOf } from './message-id.js';
 
+/** Who counts as a friend: directory's mutual friend lists. */
+export interface FriendDirectory {
+  mutualFriendDevices(userId: string): Promise<string[]>;
+}
+
 export interface PresenceFramesOptions {
   readonly presence: PresenceServiceClient;
   readonly membership: MembershipStore;
+  readonly friends: FriendDirectory;
   readonly fanOut: FanOut;
   readonly logger: Logger;
   readonly callDeadlineMs?: number;
@@ -20,8 +26,9 @@ export interface PresenceFramesOptions {
 
 /**
  * A client's Presence frame (spec ccp1-wire §7.8): the state goes to the presence service, then
- * live (never queued) to the devices that share a channel with the sender. The reference stores
- * it and broadcasts nothing; pushing it is our addition, in the shape the real client reads.
+ * live (never queued) to the devices that share a channel with the sender and to the devices of
+ * its user's mutual friends. The reference stores it and broadcasts nothing; pushing it is our
+ * addition, in the shape the real client reads.
  * Never an Ack, as in the reference; only a bad payload or state earns an Error.
  */
 export class PresenceFrames {
@@ -36,9 +43,8 @@ export class PresenceFrames {
     const state = parsePresenceState(frame);
     const snapshot = await this.setState(inbound, state);
     if (!snapshot) return undefined;
-    // Friends (REST friend lists) should see it too; that comes with the REST issue.
     try {
-      const peers = await this.options.membership.coMembersOf(inbound.deviceId);
+      const peers = await this.audience(inbound);
       await this.options.fanOut.deliverLive({
         channelId: 0,
         senderDeviceId: inbound.deviceId,
@@ -50,6 +56,21 @@ export class PresenceFrames {
       this.options.logger.warn({ err, deviceId: inbound.deviceId }, 'presence push failed');
     }
     return undefined;
+  }
+
+  /** Co-members and mutual friends' devices, once each, never the sender. */
+  private async audience(inbound: InboundFrame): Promise<string[]> {
+    const [coMembers, friends] = await Promise.all([
+      this.options.membership.coMembersOf(inbound.deviceId),
+      this.options.friends.mutualFriendDevices(inbound.userId).catch((err: unknown) => {
+        // Channel members still hear about it when the directory is down.
+        this.options.logger.warn({ err, userId: inbound.userId }, 'friend lookup failed; presence goes to channel members only');
+        return [] as string[];
+      }),
+    ]);
+    const audience = new Set([...coMembers, ...friends]);
+    audience.delete(inbound.deviceId);
+    return [...audience];
   }
 
   /** The stored snapshot, or undefined when this connection no longer holds the device's route. */

@@ -60,7 +60,8 @@ describe('FrameHandlers when relay is unreachable', () => {
       const logger = pino({ level: 'silent' });
       const stopping = new AbortController();
       const fanOut = new FanOut({ relay, presence, bus, logger, callDeadlineMs: 300, stopping: stopping.signal });
-      const presenceFrames = new PresenceFrames({ presence, membership, fanOut, logger, callDeadlineMs: 300 });
+      const friends = { mutualFriendDevices: async () => [] };
+      const presenceFrames = new PresenceFrames({ presence, membership, friends, fanOut, logger, callDeadlineMs: 300 });
       const handlers = new FrameHandlers({ membership, fanOut, presenceFrames, logger });
       const inbound = (connectionId: string, frame: Uint8Array) => ({
         deviceId: 'sender', userId: 'u', gatewayId: 'gw', connectionId, receivedAt: Date.now(), idempotentSend: false, frame: Buffer.from(frame),

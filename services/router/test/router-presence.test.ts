@@ -150,3 +150,41 @@ describe('MembershipStore co-members', () => {
     expect(await h.membership.coMembersOf(newId('dev'))).toEqual([]);
   });
 });
+
+describe('Presence to friends', () => {
+  /** Creates the user and active device rows directory would hold for a harness device. */
+  async function registered(d: Device): Promise<void> {
+    const userId = `user-of-${d.device}`;
+    await h.db.pool.query(`INSERT INTO app_user (user_id, handle, domain) VALUES ($1, $2, 'example.org')`, [userId, `h-${d.device}`]);
+    await h.db.pool.query(`INSERT INTO user_device (device_id, user_id, public_key, status) VALUES ($1, $2, $3, 'active')`, [d.device, userId, Buffer.alloc(32, 1)]);
+  }
+  const list = (owner: Device, friend: Device) =>
+    h.db.pool.query('INSERT INTO friend (user_id, friend_user_id) VALUES ($1, $2)', [`user-of-${owner.device}`, `user-of-${friend.device}`]);
+
+  test('reaches the devices of mutual friends who share no channel; a one-sided entry does not count', async () => {
+    const alice = device(), mutual = device(), oneSided = device(), lister = device();
+    for (const d of [alice, mutual, oneSided, lister]) {
+      await registered(d);
+      await h.online(d.device, d.conn);
+    }
+    await list(alice, mutual);
+    await list(mutual, alice);
+    await list(alice, oneSided); // alice lists them, they do not list alice
+    await list(lister, alice); // they list alice, alice does not list them
+    await onlineWithProfile(alice, 'Alice');
+
+    const from = h.events.length;
+    h.send(alice.device, alice.conn, presence(9, { state: 'away' }));
+    const pushed = asDelivery(await h.next(deliveryTo(mutual.device), from));
+    const value = control(decodeFrame(pushed.frame).frame) as Record<string, JsonValue>;
+    expect(value).toMatchObject({ entity: alice.device, state: 'away' });
+    // A marker: alice's next presence (same channel 0, handled after the first one's whole
+    // fan-out) reaches mutual again; by then the others would have had the first one.
+    const second = h.events.length;
+    h.send(alice.device, alice.conn, presence(10, { state: 'online' }));
+    await h.next(deliveryTo(mutual.device), second);
+    expect(h.events.slice(from).some(deliveryTo(oneSided.device))).toBe(false);
+    expect(h.events.slice(from).some(deliveryTo(lister.device))).toBe(false);
+    expect(h.events.slice(from).some(deliveryTo(alice.device))).toBe(false);
+  });
+});

@@ -14,6 +14,7 @@ import { stackEnv } from '../../../../tests/support/stack-env';
 // A test may start other services from their sources; the router itself only talks to them over gRPC.
 import { RelayQueue, relayHandlers, relayMetrics } from '../../../relay/src/index';
 import { presenceHandlers, RouteStore } from '../../../presence/src/index';
+import { friendStore } from '../../../directory/src/friend-store';
 import { FanOut } from '../../src/fan-out';
 import { FrameHandlers } from '../../src/frame-handlers';
 import { InboundLoop } from '../../src/inbound-loop';
@@ -85,7 +86,8 @@ export class RouterHarness {
     const registry = new Registry();
     const stopping = new AbortController();
     const fanOut = new FanOut({ relay, presence, bus, logger: silent, stopping: stopping.signal });
-    const presenceFrames = new PresenceFrames({ presence, membership, fanOut, logger: silent });
+    const friends = { mutualFriendDevices: (userId: string) => friendStore.mutualFriendDevices(db.pool, userId) };
+    const presenceFrames = new PresenceFrames({ presence, membership, friends, fanOut, logger: silent });
     const loop = new InboundLoop({
       bus, stopping, logger: silent, metrics: routerMetrics(registry),
       handlers: new FrameHandlers({ membership, fanOut, presenceFrames, logger: silent }),

@@ -78,6 +78,14 @@ export function helloVerdictToJSON(object: HelloVerdict): string {
   }
 }
 
+export interface FriendDevicesRequest {
+  userId: string;
+}
+
+export interface FriendDevicesResponse {
+  deviceIds: string[];
+}
+
 export interface AuthorizeHelloRequest {
   deviceId: string;
   devicePublic: Buffer;
@@ -126,6 +134,152 @@ export interface ValidateSessionResponse {
   deviceId: string;
   expiresAt: number;
 }
+
+function createBaseFriendDevicesRequest(): FriendDevicesRequest {
+  return { userId: "" };
+}
+
+export const FriendDevicesRequest: MessageFns<FriendDevicesRequest> = {
+  encode(message: FriendDevicesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FriendDevicesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFriendDevicesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FriendDevicesRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: FriendDevicesRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FriendDevicesRequest>, I>>(base?: I): FriendDevicesRequest {
+    return FriendDevicesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FriendDevicesRequest>, I>>(object: I): FriendDevicesRequest {
+    const message = createBaseFriendDevicesRequest();
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseFriendDevicesResponse(): FriendDevicesResponse {
+  return { deviceIds: [] };
+}
+
+export const FriendDevicesResponse: MessageFns<FriendDevicesResponse> = {
+  encode(message: FriendDevicesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deviceIds) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FriendDevicesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFriendDevicesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FriendDevicesResponse {
+    return {
+      deviceIds: globalThis.Array.isArray(object?.deviceIds)
+        ? object.deviceIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.device_ids)
+        ? object.device_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: FriendDevicesResponse): unknown {
+    const obj: any = {};
+    if (message.deviceIds?.length) {
+      obj.deviceIds = message.deviceIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FriendDevicesResponse>, I>>(base?: I): FriendDevicesResponse {
+    return FriendDevicesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FriendDevicesResponse>, I>>(object: I): FriendDevicesResponse {
+    const message = createBaseFriendDevicesResponse();
+    message.deviceIds = object.deviceIds?.map((e) => e) || [];
+    return message;
+  },
+};
 
 function createBaseAuthorizeHelloRequest(): AuthorizeHelloRequest {
   return {
@@ -963,6 +1117,17 @@ export const DirectoryServiceService = {
       Buffer.from(ValidateSessionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ValidateSessionResponse => ValidateSessionResponse.decode(value),
   },
+  /** The active devices of the users who are mutual friends of `user_id` (each lists the other). */
+  friendDevices: {
+    path: "/commucat.v1.DirectoryService/FriendDevices" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FriendDevicesRequest): Buffer => Buffer.from(FriendDevicesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FriendDevicesRequest => FriendDevicesRequest.decode(value),
+    responseSerialize: (value: FriendDevicesResponse): Buffer =>
+      Buffer.from(FriendDevicesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FriendDevicesResponse => FriendDevicesResponse.decode(value),
+  },
 } as const;
 
 export interface DirectoryServiceServer extends UntypedServiceImplementation {
@@ -974,6 +1139,8 @@ export interface DirectoryServiceServer extends UntypedServiceImplementation {
   authorizeHello: handleUnaryCall<AuthorizeHelloRequest, AuthorizeHelloResponse>;
   /** Looks a REST bearer token up and slides its expiry. */
   validateSession: handleUnaryCall<ValidateSessionRequest, ValidateSessionResponse>;
+  /** The active devices of the users who are mutual friends of `user_id` (each lists the other). */
+  friendDevices: handleUnaryCall<FriendDevicesRequest, FriendDevicesResponse>;
 }
 
 export interface DirectoryServiceClient extends Client {
@@ -1012,6 +1179,22 @@ export interface DirectoryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ValidateSessionResponse) => void,
+  ): ClientUnaryCall;
+  /** The active devices of the users who are mutual friends of `user_id` (each lists the other). */
+  friendDevices(
+    request: FriendDevicesRequest,
+    callback: (error: ServiceError | null, response: FriendDevicesResponse) => void,
+  ): ClientUnaryCall;
+  friendDevices(
+    request: FriendDevicesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FriendDevicesResponse) => void,
+  ): ClientUnaryCall;
+  friendDevices(
+    request: FriendDevicesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FriendDevicesResponse) => void,
   ): ClientUnaryCall;
 }
 
