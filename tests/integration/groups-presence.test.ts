@@ -140,7 +140,6 @@ describe('typing', () => {
 });
 
 describe('presence', () => {
-  // Only channel co-members get the push: the router has no friend lists yet (presence-frames.ts).
   test('a Presence state goes live to every device sharing a channel, once each, with a string entity; nobody else', async () => {
     const a = await device('p-a', 0);
     const b = await device('p-b', 1);
@@ -180,5 +179,26 @@ describe('presence', () => {
     await both.expectText(withB, 'marker on withB');
     await lonerFriend.say(lonely, 'marker for the loner');
     await loner.expectText(lonely, 'marker for the loner');
+  });
+
+  test('mutual friends get it even without a shared channel; someone listed one-sidedly does not', async () => {
+    const a = await device('f-a', 0);
+    const friend = await device('f-friend', 1);
+    const oneSided = await device('f-one-sided', 0);
+    const other = await device('f-other', 1);
+    // Friend lists are directory rows (the REST API edits them); written directly here.
+    const list = (owner: Peer, listed: Peer) =>
+      fleet.db.pool.query('INSERT INTO friend (user_id, friend_user_id) VALUES ($1, $2)', [owner.identity.userId, listed.identity.userId]);
+    await list(a, friend);
+    await list(friend, a);
+    await list(a, oneSided);
+    const marker = freshChannel();
+    for (const p of [oneSided, other]) await p.join(marker);
+
+    a.sendControl(FrameType.Presence, 0, { state: 'busy' });
+    expect(control(await friend.expectNext(FrameType.Presence, 0))).toMatchObject({ entity: a.deviceId, state: 'busy' });
+    // The friend got it; the one-sided entry's device sees only the later marker.
+    await other.say(marker, 'marker after the presence');
+    await oneSided.expectText(marker, 'marker after the presence');
   });
 });
