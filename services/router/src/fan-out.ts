@@ -3,6 +3,7 @@ import { Subjects, type Bus } from '@commucat/bus';
 import type { Envelope, PresenceServiceClient, RelayServiceClient, RouteEntry } from '@commucat/contracts';
 import * as grpc from '@grpc/grpc-js';
 import { callUnary } from '@commucat/service-kit';
+import { EnqueueBatcher } from './enqueue-batcher.js';
 import { RouterError, RouterStopping } from './errors.js';
 import { FLEET_CALL_DEADLINE_MS } from './limits.js';
 import { retryDelays } from './retry.js';
@@ -31,20 +32,32 @@ const asBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 const LOOKUP_ATTEMPTS = 3;
+
+/** Relay refused the request itself; sending it again cannot help. */
+function isRelayRefusal(err: unknown): boolean {
+  const code = (err as grpc.ServiceError).code;
+  return code === grpc.status.INVALID_ARGUMENT || code === grpc.status.RESOURCE_EXHAUSTED;
+}
 /** Frame bytes per relay Enqueue call, below gRPC's 4 MiB message limit. */
 const ENQUEUE_BYTES_PER_CALL = 3 * 1024 * 1024;
 
 /** Durable queueing through relay and live delivery through the gateway holding each recipient. */
 export class FanOut {
   private readonly deadlineMs: number;
+  private readonly batcher: EnqueueBatcher;
 
   constructor(private readonly options: FanOutOptions) {
     this.deadlineMs = options.callDeadlineMs ?? FLEET_CALL_DEADLINE_MS;
+    this.batcher = new EnqueueBatcher({
+      call: async (envelopes) => (await callUnary(options.relay, 'enqueue', { envelopes, ttlSeconds: 0 }, { deadlineMs: this.deadlineMs, waitForReady: true })).envelopes,
+      maxBytes: ENQUEUE_BYTES_PER_CALL,
+      isRefusal: isRelayRefusal,
+    });
   }
 
   /**
-   * Queues one envelope per recipient (one relay Enqueue, one transaction, unless the frame is
-   * large), then delivers live
+   * Queues one envelope per recipient (in one relay transaction, shared with the messages of
+   * other channels handled at the same time, unless the frame is large), then delivers live
    * to the recipients that are online. Resolves once the envelopes are durable. Relay being down
    * (restarting) is waited out, retrying, because answering `unavailable` would let the sender's
    * next message overtake this one; only the router's own shutdown ends the wait (RouterStopping).
@@ -60,16 +73,11 @@ export class FanOut {
     // many members go in several calls (each one transaction; relay is idempotent per envelope).
     const perCall = Math.max(1, Math.floor(ENQUEUE_BYTES_PER_CALL / Math.max(1, frame.length)));
     for (let start = 0; start < recipients.length; start += perCall) {
-      const request = {
-        envelopes: recipients.slice(start, start + perCall).map((deviceId) => ({
-          deviceId, messageId: message.messageId, channelId: message.channelId, frame,
-          senderDeviceId: message.senderDeviceId, enqueuedAt: 0, expiresAt: 0, seq: 0,
-        })),
-        ttlSeconds: 0,
-      };
-      const answer = await this.untilDone('relay enqueue', message, () =>
-        callUnary(this.options.relay, 'enqueue', request, { deadlineMs: this.deadlineMs, waitForReady: true }));
-      envelopes.push(...answer.envelopes);
+      const chunk = recipients.slice(start, start + perCall).map((deviceId) => ({
+        deviceId, messageId: message.messageId, channelId: message.channelId, frame,
+        senderDeviceId: message.senderDeviceId, enqueuedAt: 0, expiresAt: 0, seq: 0,
+      }));
+      envelopes.push(...await this.untilDone('relay enqueue', message, () => this.batcher.enqueue(chunk)));
     }
     const seqs = new Map(envelopes.filter((envelope) => envelope.seq > 0).map((envelope) => [envelope.deviceId, envelope.seq]));
     if (seqs.size === 0) return;
@@ -92,8 +100,7 @@ export class FanOut {
       try {
         return await call();
       } catch (err) {
-        const code = (err as grpc.ServiceError).code;
-        if (code === grpc.status.INVALID_ARGUMENT || code === grpc.status.RESOURCE_EXHAUSTED) {
+        if (isRelayRefusal(err)) {
           throw new RouterError('invalid', `relay refused the message: ${(err as grpc.ServiceError).details ?? (err as Error).message}`);
         }
         const delayMs = delays.next();
