@@ -4,11 +4,11 @@ import {
   CodecError, FrameStreamDecoder, FrameStreamError, FrameType, SUPPORTED_PROTOCOL_VERSIONS, controlFrame, decodeFrame, encodeFrame, parseJson,
   stringifyJson, type Frame, type JsonValue,
 } from '@commucat/ccp1';
-import { clientAcknowledgedSeqs } from './client-acks.js';
-import { DeliveryStream } from './delivery-stream.js';
 import { NoiseHandshake, bytesToHex, hexToBytes } from '@commucat/crypto';
 import { HelloVerdict, type AuthorizeHelloResponse } from '@commucat/contracts';
 import type { Logger } from 'pino';
+import { clientAcknowledgedSeqs } from './client-acks.js';
+import { DeliveryStream } from './delivery-stream.js';
 import { HandshakeError, invalidRequest } from './handshake-error.js';
 import { parseHello, type ParsedHello } from './hello.js';
 import { noiseKeyJson, rfc3339 } from './key-catalog-json.js';
