@@ -89,12 +89,17 @@ describe('handshake against the real fleet', () => {
     expect(conn.ack.transport_encryption).toBe('noise');
     expect(conn.encrypted).toBe(true);
     conn.sendControl(FrameType.Presence, 0, { state: 'online' });
-    // An undecodable frame inside a valid unit gets the decode Error, sealed like every frame.
+    // An undecodable frame inside a valid unit gets the decode Error, sealed like every frame;
+    // the stream stays in step, so the connection goes on (the reference would close it).
     conn.sendBytes(Buffer.from('0415000000', 'hex'));
     const error = await conn.nextFrame(5000);
     expect(error.type).toBe(FrameType.Error);
-    expect(error.payload).toEqual({ kind: 'control', value: { error: 'decode' } });
-    await expect(conn.closed).resolves.toBeDefined();
+    expect(error.payload).toEqual({ kind: 'control', value: { error: 'decode', detail: expect.any(String), in_reply_to: 0 } });
+    const seq = conn.sendControl(FrameType.Join, 77, { members: [] });
+    const ack = await conn.nextFrame(5000);
+    expect(ack.type).toBe(FrameType.Ack);
+    expect(ack.payload).toEqual({ kind: 'control', value: { ack: seq } });
+    await conn.close();
   });
 
   test('the session token is usable: the directory knows it', async () => {
