@@ -14,6 +14,7 @@ import {
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { GrpcStatusError } from './errors';
 import { injectIntoMetadata } from './metadata-carrier';
+import { GRPC_MAX_MESSAGE_BYTES } from './grpc-limits';
 
 const TRACER_NAME = '@commucat/service-kit';
 
@@ -65,6 +66,8 @@ export function createGrpcClient<T>(ClientCtor: GrpcClientConstructor<T>, addres
     // grpc-js backs off up to 120 s between reconnects; a fleet peer that restarts is back in
     // seconds, so cap the backoff low.
     'grpc.max_reconnect_backoff_ms': 2_000,
+    'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': GRPC_MAX_MESSAGE_BYTES,
     ...opts.channelOptions,
     interceptors: [tracingClientInterceptor(opts.tracer), ...(opts.interceptors ?? [])],
   });

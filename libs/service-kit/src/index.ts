@@ -17,3 +17,4 @@ export {
 } from './grpc-client';
 export { GrpcStatusError, ServiceKitError, type ServiceKitErrorCode, statusName } from './errors';
 export { metadataToCarrier } from './metadata-carrier';
+export { GRPC_MAX_MESSAGE_BYTES } from './grpc-limits';

@@ -9,6 +9,7 @@ import { ServiceKitError } from './errors';
 import { instrumentImplementation, serviceNameOf } from './grpc-handlers';
 import { grpcServerMetrics } from './grpc-metrics';
 import { type ReadinessCheck, runReadinessChecks } from './readiness';
+import { GRPC_MAX_MESSAGE_BYTES } from './grpc-limits';
 
 export interface ServiceRuntimeOptions {
   /** Service name for logs, health output and span names (e.g. `directory`). */
@@ -94,7 +95,10 @@ class Runtime implements ServiceRuntime {
     if (opts.grpcBind !== undefined) {
       parseHostPort(opts.grpcBind);
       this.grpcBind = opts.grpcBind;
-      this.grpcServer = new GrpcServer();
+      this.grpcServer = new GrpcServer({
+        'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES,
+        'grpc.max_send_message_length': GRPC_MAX_MESSAGE_BYTES,
+      });
       this.health.addToServer(this.grpcServer);
     }
     this.adminServer = createAdminServer({
