@@ -15,7 +15,7 @@
  * Example entry:
  *   presenceChanged: defineSubject('presence.changed', 'commucat.presence.changed', protoCodec(PresenceChanged)),
  */
-import { Delivery, InboundFrame, PresenceChanged, Reply } from '@commucat/contracts';
+import { Delivery, DeviceRevoked, InboundFrame, PresenceChanged, Reply } from '@commucat/contracts';
 import { protoCodec } from './codec';
 import { defineSubject, type SubjectDef } from './subject-def';
 
@@ -29,7 +29,9 @@ export const Subjects = {
   gatewayDelivery: defineSubject('gateway.deliver', 'commucat.gateway.{gatewayId}.deliver', protoCodec(Delivery)),
   /** Acks and Errors for one connection (router → the gateway holding it). */
   gatewayReply: defineSubject('gateway.reply', 'commucat.gateway.{gatewayId}.reply', protoCodec(Reply)),
-  /** Every post-handshake frame a device sends (gateways → the router's queue group). */
+  /** A device was revoked (directory → every gateway, which closes its connections). */
+  deviceRevoked: defineSubject('device.revoked', 'commucat.device.revoked', protoCodec(DeviceRevoked)),
+  /** Every post-handshake frame a device sends (gateways → the router's work queue). */
   routerInbound: defineSubject('router.inbound', 'commucat.router.inbound', protoCodec(InboundFrame)),
 } as const satisfies SubjectCatalogue;
 

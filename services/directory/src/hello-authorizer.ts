@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { parseJson, stringifyJson } from '@commucat/ccp1';
 import {
@@ -8,8 +7,10 @@ import { HelloVerdict, type AuthorizeHelloRequest, type AuthorizeHelloResponse }
 import { isUniqueViolation, withTransaction } from '@commucat/storage';
 import type { CertificateAuthority } from './certificate-authority.js';
 import { certificateStore } from './certificate-store.js';
+import { isAcceptableHandle } from './handle-rules.js';
 import { HelloRefusal, cryptoFailure, invalid, pairingRequired } from './hello-refusal.js';
 import { identityStore, type UserRow } from './identity-store.js';
+import { randomId } from './random-id.js';
 import { sessionStore } from './session-store.js';
 
 export interface HelloPolicy {
@@ -179,12 +180,6 @@ function parsePresentedCertificate(json: string): DeviceCertificate | HelloRefus
   }
 }
 
-/** Handles name people; refuse control characters and absurd lengths. */
-function isAcceptableHandle(handle: string): boolean {
-  return handle.length > 0 && handle.length <= 64 && !/[\u0000-\u001f\u007f@\s]/.test(handle);
-}
-
-const randomId = (): string => randomBytes(32).toString('hex');
 
 function refusedResponse(refusal: HelloRefusal): AuthorizeHelloResponse {
   return {

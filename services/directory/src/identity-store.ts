@@ -1,4 +1,8 @@
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import type { UserProfile } from '@commucat/contracts';
+
+/** A pool for single statements or a client inside a transaction. */
+export type Queryable = Pool | PoolClient;
 
 export interface UserRow {
   userId: string;
@@ -23,7 +27,12 @@ const toUser = (r: Record<string, unknown>): UserRow => ({
   avatarUrl: r.avatar_url as string | null,
 });
 
-/** SQL for users and devices; every call runs on the caller's transaction client. */
+export const toProfile = (user: UserRow): UserProfile => ({
+  userId: user.userId, handle: user.handle, domain: user.domain,
+  displayName: user.displayName ?? undefined, avatarUrl: user.avatarUrl ?? undefined,
+});
+
+/** SQL for users and devices: writes run on the caller's transaction client, single reads may use the pool. */
 export const identityStore = {
   async deviceForUpdate(db: PoolClient, deviceId: string): Promise<DeviceRow | undefined> {
     const { rows } = await db.query('SELECT device_id, user_id, public_key, status FROM user_device WHERE device_id = $1 FOR UPDATE', [deviceId]);
@@ -31,7 +40,7 @@ export const identityStore = {
     return r && { deviceId: r.device_id, userId: r.user_id, publicKey: r.public_key, status: r.status };
   },
 
-  async userById(db: PoolClient, userId: string): Promise<UserRow | undefined> {
+  async userById(db: Queryable, userId: string): Promise<UserRow | undefined> {
     const { rows } = await db.query('SELECT user_id, handle, domain, display_name, avatar_url FROM app_user WHERE user_id = $1', [userId]);
     return rows[0] && toUser(rows[0]);
   },
@@ -41,7 +50,7 @@ export const identityStore = {
     return rows[0] && toUser(rows[0]);
   },
 
-  async insertUser(db: PoolClient, user: UserRow): Promise<void> {
+  async insertUser(db: Queryable, user: UserRow): Promise<void> {
     await db.query(
       'INSERT INTO app_user (user_id, handle, domain, display_name, avatar_url) VALUES ($1, $2, $3, $4, $5)',
       [user.userId, user.handle, user.domain, user.displayName, user.avatarUrl],
@@ -61,8 +70,25 @@ export const identityStore = {
     return rows[0].n as number;
   },
 
-  async insertDevice(db: PoolClient, device: DeviceRow, eventId: string): Promise<void> {
+  /** The device and its first key event ('registered' by a Hello, 'paired' by a pairing claim). */
+  async insertDevice(db: PoolClient, device: DeviceRow, eventId: string, reason: 'registered' | 'paired' = 'registered'): Promise<void> {
     await db.query('INSERT INTO user_device (device_id, user_id, public_key, status) VALUES ($1, $2, $3, $4)', [device.deviceId, device.userId, device.publicKey, device.status]);
-    await db.query("INSERT INTO device_key_event (event_id, device_id, public_key, reason) VALUES ($1, $2, $3, 'registered')", [eventId, device.deviceId, device.publicKey]);
+    await db.query('INSERT INTO device_key_event (event_id, device_id, public_key, reason) VALUES ($1, $2, $3, $4)', [eventId, device.deviceId, device.publicKey, reason]);
+  },
+
+  /** A user named by id first, then by handle (the REST API accepts either). */
+  async userByIdOrHandle(db: Queryable, idOrHandle: string): Promise<UserRow | undefined> {
+    const { rows } = await db.query(
+      `SELECT user_id, handle, domain, display_name, avatar_url FROM app_user
+        WHERE user_id = $1 OR handle = $1 ORDER BY (user_id = $1) DESC LIMIT 1`,
+      [idOrHandle],
+    );
+    return rows[0] && toUser(rows[0]);
+  },
+
+  /** Locks the user's row: serialises writers of that user's friend list and avatar. */
+  async lockUser(db: PoolClient, userId: string): Promise<UserRow | undefined> {
+    const { rows } = await db.query('SELECT user_id, handle, domain, display_name, avatar_url FROM app_user WHERE user_id = $1 FOR UPDATE', [userId]);
+    return rows[0] && toUser(rows[0]);
   },
 };

@@ -1,19 +1,42 @@
 #!/usr/bin/env node
+import { connectBus, Subjects } from '@commucat/bus';
 import { createGrpcClient, runService } from '@commucat/service-kit';
 import { createPgPool, pingPostgres } from '@commucat/storage';
 import { DirectoryServiceService, SecretsServiceClient } from '@commucat/contracts';
+import type { RevocationPublisher } from './device-service.js';
 import { directoryHandlers } from './directory-service.js';
 import { HelloAuthorizer } from './hello-authorizer.js';
+import { PairingService } from './pairing-service.js';
 import { SecretsCertificateAuthority } from './secrets-authority.js';
 import { sessionStore } from './session-store.js';
 
 const CERTIFICATE_LIFETIME_SECONDS = 30 * 24 * 3600; // the reference's 30 days
-const SESSION_PURGE_INTERVAL_MS = 10 * 60 * 1000;
+const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 runService('directory', async ({ config, logger, runtime }) => {
   const pool = createPgPool({ dsn: config.storage.postgresDsn!, max: config.storage.pgPoolMax, applicationName: 'commucat-directory', logger });
+  runtime.onShutdown(() => pool.end());
+  runtime.addReadinessCheck('postgres', () => pingPostgres(pool));
+
+  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-directory', logger });
+  runtime.onShutdown(() => bus.drain());
+  runtime.addReadinessCheck('nats', () => bus.ready());
+  const publisher: RevocationPublisher = {
+    deviceRevoked(event) {
+      // The revocation is committed already; a lost announcement only delays the disconnect
+      // (the device's sessions are refused and its next Hello fails), so it must not fail the RPC.
+      try {
+        bus.publish(Subjects.deviceRevoked, {}, event);
+      } catch (err) {
+        logger.warn({ err, deviceId: event.deviceId }, 'could not announce a device revocation');
+      }
+    },
+  };
+
   const secrets = createGrpcClient(SecretsServiceClient, config.fleet.secretsAddr);
+  runtime.onShutdown(() => secrets.close());
   const authority = new SecretsCertificateAuthority(secrets);
+  runtime.addReadinessCheck('secrets', async () => { await authority.publicKey(); });
   const authorizer = new HelloAuthorizer(pool, authority, {
     domain: config.server.domain!,
     autoApproveDevices: config.server.autoApproveDevices,
@@ -22,17 +45,23 @@ runService('directory', async ({ config, logger, runtime }) => {
     certificateLifetimeSeconds: CERTIFICATE_LIFETIME_SECONDS,
     certificateReuseMarginSeconds: 24 * 3600,
   });
-  runtime.addReadinessCheck('postgres', () => pingPostgres(pool));
-  runtime.addReadinessCheck('secrets', async () => { await authority.publicKey(); });
-  runtime.addGrpcService(DirectoryServiceService, directoryHandlers(pool, authorizer));
+  const pairing = { pairingTtlSeconds: config.limits.pairingTtl, certificateLifetimeSeconds: CERTIFICATE_LIFETIME_SECONDS };
+  runtime.addGrpcService(DirectoryServiceService, directoryHandlers({
+    pool, authorizer, ca: authority, publisher, domain: config.server.domain!, pairing,
+  }));
 
+  const pairings = new PairingService(pool, authority, pairing);
   const purge = setInterval(() => {
     sessionStore.purgeExpired(pool).then(
       (n) => n > 0 && logger.info({ deleted: n }, 'purged expired sessions'),
       (err: unknown) => logger.warn({ err }, 'session purge failed'),
     );
-  }, SESSION_PURGE_INTERVAL_MS);
+    pairings.purgeStale().then(
+      (n) => n > 0 && logger.info({ deleted: n }, 'purged stale pairing codes'),
+      (err: unknown) => logger.warn({ err }, 'pairing purge failed'),
+    );
+  }, PURGE_INTERVAL_MS);
   purge.unref();
-  runtime.onShutdown(() => pool.end());
-  runtime.onShutdown(() => { clearInterval(purge); secrets.close(); });
+  runtime.onShutdown(() => clearInterval(purge));
+  return { nats_namespace: config.fleet.natsNamespace, secrets_addr: config.fleet.secretsAddr };
 }, { require: ['storage.postgres_dsn', 'server.domain'] });

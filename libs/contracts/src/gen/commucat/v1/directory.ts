@@ -78,6 +78,230 @@ export function helloVerdictToJSON(object: HelloVerdict): string {
   }
 }
 
+export interface PairingCode {
+  /** `XXXX-XXXX` from ABCDEFGHJKMNPQRSTUVWXYZ23456789. */
+  pairCode: string;
+  /** Unix milliseconds. */
+  issuedAt: number;
+  expiresAt: number;
+  ttlSeconds: number;
+  issuerDeviceId: string;
+  deviceCaPublic: Buffer;
+}
+
+export interface CreatePairingRequest {
+  userId: string;
+  /** The caller's device (from its session); must be active. */
+  issuerDeviceId: string;
+  /** 0 = limits.pairing_ttl; clamped to [60, min(pairing_ttl, 3600)]. */
+  ttlSeconds: number;
+}
+
+export interface ClaimPairingRequest {
+  /** Normalised by directory: case, spaces and dashes do not matter. */
+  pairCode: string;
+  deviceName?:
+    | string
+    | undefined;
+  /**
+   * Either empty (the server generates the key and returns it, as the real client expects) or a
+   * client-generated Ed25519 public key together with `device_signature`, so the private key
+   * never leaves the device.
+   */
+  devicePublic: Buffer;
+  /**
+   * Ed25519 signature by `device_public` over "commucat-pair-claim:" || pair code (normalised,
+   * XXXX-XXXX) || device_public.
+   */
+  deviceSignature: Buffer;
+}
+
+export interface ClaimPairingResponse {
+  deviceId: string;
+  publicKey: Buffer;
+  /** Only when the server generated the key: the seed and the private key derived from it. */
+  seed: Buffer;
+  privateKey: Buffer;
+  issuerDeviceId: string;
+  user:
+    | UserProfile
+    | undefined;
+  /** The device certificate as lossless JSON text with sorted keys. */
+  certificateJson: string;
+  deviceCaPublic: Buffer;
+}
+
+export interface DeviceInfo {
+  deviceId: string;
+  /** active | revoked | diagnostic */
+  status: string;
+  /** Unix milliseconds. */
+  createdAt: number;
+  publicKey: Buffer;
+  current: boolean;
+  /** Newest key event (registration, pairing or rotation), unix ms; 0 = none. */
+  lastRotatedAt: number;
+}
+
+export interface ListDevicesRequest {
+  userId: string;
+  /** Marked `current` in the answer. */
+  currentDeviceId: string;
+}
+
+export interface ListDevicesResponse {
+  devices: DeviceInfo[];
+}
+
+export interface RevokeDeviceRequest {
+  /**
+   * The caller: a device may only revoke devices of its own user, never itself. Empty for the
+   * operator CLI, which may revoke any device.
+   */
+  userId: string;
+  callerDeviceId: string;
+  deviceId: string;
+}
+
+export interface RevokeDeviceResponse {
+  deviceId: string;
+  status: string;
+  sessionsRevoked: number;
+}
+
+export interface RevokeSessionsRequest {
+  /** One of them. */
+  deviceId: string;
+  userId: string;
+}
+
+export interface RevokeSessionsResponse {
+  revoked: number;
+}
+
+export interface FriendEntry {
+  userId: string;
+  alias?:
+    | string
+    | undefined;
+  /** The friend's handle when the user is known here (a display hint; never required). */
+  handle?: string | undefined;
+}
+
+export interface FriendDevices {
+  devices: DeviceInfo[];
+}
+
+export interface FriendList {
+  friends: FriendEntry[];
+  /** One key per entry (an empty list for users not known here). */
+  devices: { [key: string]: FriendDevices };
+}
+
+export interface FriendList_DevicesEntry {
+  key: string;
+  value: FriendDevices | undefined;
+}
+
+export interface GetFriendsRequest {
+  userId: string;
+}
+
+export interface PutFriendsRequest {
+  userId: string;
+  /** Replaces the list. At most 512 entries, user ids unique and non-empty. */
+  friends: FriendEntry[];
+}
+
+export interface RemoveFriendRequest {
+  userId: string;
+  /** A user id or a handle. */
+  friend: string;
+}
+
+export interface RemoveFriendResponse {
+}
+
+export interface FriendDevicesOfRequest {
+  userId: string;
+  /** A user id or a handle. */
+  friend: string;
+}
+
+export interface FriendDevicesOfResponse {
+  friendUserId: string;
+  devices: DeviceInfo[];
+}
+
+export interface FriendRequest {
+  id: string;
+  fromUserId: string;
+  toUserId: string;
+  /** pending | accepted | rejected */
+  status: string;
+  message?: string | undefined;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ListFriendRequestsRequest {
+  userId: string;
+}
+
+export interface ListFriendRequestsResponse {
+  /** Pending requests to the user, newest first. */
+  incoming: FriendRequest[];
+  /** Every request from the user, newest first. */
+  outgoing: FriendRequest[];
+}
+
+export interface CreateFriendRequestRequest {
+  userId: string;
+  /** A local user id or handle. */
+  target: string;
+  message?: string | undefined;
+}
+
+export interface AnswerFriendRequestRequest {
+  /** The one answering (the request's target). */
+  userId: string;
+  /** The requester: user id or handle. */
+  requester: string;
+  accept: boolean;
+}
+
+export interface FriendRequestOutcome {
+  request:
+    | FriendRequest
+    | undefined;
+  /** The other party (to_user on create, from_user on answer). */
+  other: UserProfile | undefined;
+}
+
+export interface SetAvatarRequest {
+  userId: string;
+  image: Buffer;
+}
+
+export interface SetAvatarResponse {
+  avatarUrl: string;
+  filename: string;
+}
+
+export interface GetUploadRequest {
+  filename: string;
+}
+
+export interface GetUploadResponse {
+  contentType: string;
+  data: Buffer;
+}
+
+export interface RegisterUserRequest {
+  handle: string;
+  displayName?: string | undefined;
+}
+
 export interface FriendDevicesRequest {
   userId: string;
 }
@@ -134,6 +358,3279 @@ export interface ValidateSessionResponse {
   deviceId: string;
   expiresAt: number;
 }
+
+function createBasePairingCode(): PairingCode {
+  return {
+    pairCode: "",
+    issuedAt: 0,
+    expiresAt: 0,
+    ttlSeconds: 0,
+    issuerDeviceId: "",
+    deviceCaPublic: Buffer.alloc(0),
+  };
+}
+
+export const PairingCode: MessageFns<PairingCode> = {
+  encode(message: PairingCode, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pairCode !== "") {
+      writer.uint32(10).string(message.pairCode);
+    }
+    if (message.issuedAt !== 0) {
+      writer.uint32(16).int64(message.issuedAt);
+    }
+    if (message.expiresAt !== 0) {
+      writer.uint32(24).int64(message.expiresAt);
+    }
+    if (message.ttlSeconds !== 0) {
+      writer.uint32(32).uint32(message.ttlSeconds);
+    }
+    if (message.issuerDeviceId !== "") {
+      writer.uint32(42).string(message.issuerDeviceId);
+    }
+    if (message.deviceCaPublic.length !== 0) {
+      writer.uint32(50).bytes(message.deviceCaPublic);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PairingCode {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePairingCode();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pairCode = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.issuedAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.expiresAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.ttlSeconds = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.issuerDeviceId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.deviceCaPublic = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PairingCode {
+    return {
+      pairCode: isSet(object.pairCode)
+        ? globalThis.String(object.pairCode)
+        : isSet(object.pair_code)
+        ? globalThis.String(object.pair_code)
+        : "",
+      issuedAt: isSet(object.issuedAt)
+        ? globalThis.Number(object.issuedAt)
+        : isSet(object.issued_at)
+        ? globalThis.Number(object.issued_at)
+        : 0,
+      expiresAt: isSet(object.expiresAt)
+        ? globalThis.Number(object.expiresAt)
+        : isSet(object.expires_at)
+        ? globalThis.Number(object.expires_at)
+        : 0,
+      ttlSeconds: isSet(object.ttlSeconds)
+        ? globalThis.Number(object.ttlSeconds)
+        : isSet(object.ttl_seconds)
+        ? globalThis.Number(object.ttl_seconds)
+        : 0,
+      issuerDeviceId: isSet(object.issuerDeviceId)
+        ? globalThis.String(object.issuerDeviceId)
+        : isSet(object.issuer_device_id)
+        ? globalThis.String(object.issuer_device_id)
+        : "",
+      deviceCaPublic: isSet(object.deviceCaPublic)
+        ? Buffer.from(bytesFromBase64(object.deviceCaPublic))
+        : isSet(object.device_ca_public)
+        ? Buffer.from(bytesFromBase64(object.device_ca_public))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: PairingCode): unknown {
+    const obj: any = {};
+    if (message.pairCode !== "") {
+      obj.pairCode = message.pairCode;
+    }
+    if (message.issuedAt !== 0) {
+      obj.issuedAt = Math.round(message.issuedAt);
+    }
+    if (message.expiresAt !== 0) {
+      obj.expiresAt = Math.round(message.expiresAt);
+    }
+    if (message.ttlSeconds !== 0) {
+      obj.ttlSeconds = Math.round(message.ttlSeconds);
+    }
+    if (message.issuerDeviceId !== "") {
+      obj.issuerDeviceId = message.issuerDeviceId;
+    }
+    if (message.deviceCaPublic.length !== 0) {
+      obj.deviceCaPublic = base64FromBytes(message.deviceCaPublic);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PairingCode>, I>>(base?: I): PairingCode {
+    return PairingCode.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PairingCode>, I>>(object: I): PairingCode {
+    const message = createBasePairingCode();
+    message.pairCode = object.pairCode ?? "";
+    message.issuedAt = object.issuedAt ?? 0;
+    message.expiresAt = object.expiresAt ?? 0;
+    message.ttlSeconds = object.ttlSeconds ?? 0;
+    message.issuerDeviceId = object.issuerDeviceId ?? "";
+    message.deviceCaPublic = object.deviceCaPublic ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseCreatePairingRequest(): CreatePairingRequest {
+  return { userId: "", issuerDeviceId: "", ttlSeconds: 0 };
+}
+
+export const CreatePairingRequest: MessageFns<CreatePairingRequest> = {
+  encode(message: CreatePairingRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.issuerDeviceId !== "") {
+      writer.uint32(18).string(message.issuerDeviceId);
+    }
+    if (message.ttlSeconds !== 0) {
+      writer.uint32(24).uint32(message.ttlSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreatePairingRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreatePairingRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.issuerDeviceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ttlSeconds = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreatePairingRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      issuerDeviceId: isSet(object.issuerDeviceId)
+        ? globalThis.String(object.issuerDeviceId)
+        : isSet(object.issuer_device_id)
+        ? globalThis.String(object.issuer_device_id)
+        : "",
+      ttlSeconds: isSet(object.ttlSeconds)
+        ? globalThis.Number(object.ttlSeconds)
+        : isSet(object.ttl_seconds)
+        ? globalThis.Number(object.ttl_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: CreatePairingRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.issuerDeviceId !== "") {
+      obj.issuerDeviceId = message.issuerDeviceId;
+    }
+    if (message.ttlSeconds !== 0) {
+      obj.ttlSeconds = Math.round(message.ttlSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreatePairingRequest>, I>>(base?: I): CreatePairingRequest {
+    return CreatePairingRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreatePairingRequest>, I>>(object: I): CreatePairingRequest {
+    const message = createBaseCreatePairingRequest();
+    message.userId = object.userId ?? "";
+    message.issuerDeviceId = object.issuerDeviceId ?? "";
+    message.ttlSeconds = object.ttlSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseClaimPairingRequest(): ClaimPairingRequest {
+  return { pairCode: "", deviceName: undefined, devicePublic: Buffer.alloc(0), deviceSignature: Buffer.alloc(0) };
+}
+
+export const ClaimPairingRequest: MessageFns<ClaimPairingRequest> = {
+  encode(message: ClaimPairingRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pairCode !== "") {
+      writer.uint32(10).string(message.pairCode);
+    }
+    if (message.deviceName !== undefined) {
+      writer.uint32(18).string(message.deviceName);
+    }
+    if (message.devicePublic.length !== 0) {
+      writer.uint32(26).bytes(message.devicePublic);
+    }
+    if (message.deviceSignature.length !== 0) {
+      writer.uint32(34).bytes(message.deviceSignature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClaimPairingRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClaimPairingRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pairCode = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deviceName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.devicePublic = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.deviceSignature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClaimPairingRequest {
+    return {
+      pairCode: isSet(object.pairCode)
+        ? globalThis.String(object.pairCode)
+        : isSet(object.pair_code)
+        ? globalThis.String(object.pair_code)
+        : "",
+      deviceName: isSet(object.deviceName)
+        ? globalThis.String(object.deviceName)
+        : isSet(object.device_name)
+        ? globalThis.String(object.device_name)
+        : undefined,
+      devicePublic: isSet(object.devicePublic)
+        ? Buffer.from(bytesFromBase64(object.devicePublic))
+        : isSet(object.device_public)
+        ? Buffer.from(bytesFromBase64(object.device_public))
+        : Buffer.alloc(0),
+      deviceSignature: isSet(object.deviceSignature)
+        ? Buffer.from(bytesFromBase64(object.deviceSignature))
+        : isSet(object.device_signature)
+        ? Buffer.from(bytesFromBase64(object.device_signature))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: ClaimPairingRequest): unknown {
+    const obj: any = {};
+    if (message.pairCode !== "") {
+      obj.pairCode = message.pairCode;
+    }
+    if (message.deviceName !== undefined) {
+      obj.deviceName = message.deviceName;
+    }
+    if (message.devicePublic.length !== 0) {
+      obj.devicePublic = base64FromBytes(message.devicePublic);
+    }
+    if (message.deviceSignature.length !== 0) {
+      obj.deviceSignature = base64FromBytes(message.deviceSignature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClaimPairingRequest>, I>>(base?: I): ClaimPairingRequest {
+    return ClaimPairingRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClaimPairingRequest>, I>>(object: I): ClaimPairingRequest {
+    const message = createBaseClaimPairingRequest();
+    message.pairCode = object.pairCode ?? "";
+    message.deviceName = object.deviceName ?? undefined;
+    message.devicePublic = object.devicePublic ?? Buffer.alloc(0);
+    message.deviceSignature = object.deviceSignature ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseClaimPairingResponse(): ClaimPairingResponse {
+  return {
+    deviceId: "",
+    publicKey: Buffer.alloc(0),
+    seed: Buffer.alloc(0),
+    privateKey: Buffer.alloc(0),
+    issuerDeviceId: "",
+    user: undefined,
+    certificateJson: "",
+    deviceCaPublic: Buffer.alloc(0),
+  };
+}
+
+export const ClaimPairingResponse: MessageFns<ClaimPairingResponse> = {
+  encode(message: ClaimPairingResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== "") {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.publicKey.length !== 0) {
+      writer.uint32(18).bytes(message.publicKey);
+    }
+    if (message.seed.length !== 0) {
+      writer.uint32(26).bytes(message.seed);
+    }
+    if (message.privateKey.length !== 0) {
+      writer.uint32(34).bytes(message.privateKey);
+    }
+    if (message.issuerDeviceId !== "") {
+      writer.uint32(42).string(message.issuerDeviceId);
+    }
+    if (message.user !== undefined) {
+      UserProfile.encode(message.user, writer.uint32(50).fork()).join();
+    }
+    if (message.certificateJson !== "") {
+      writer.uint32(58).string(message.certificateJson);
+    }
+    if (message.deviceCaPublic.length !== 0) {
+      writer.uint32(66).bytes(message.deviceCaPublic);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClaimPairingResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClaimPairingResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.publicKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.seed = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.privateKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.issuerDeviceId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.user = UserProfile.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.certificateJson = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.deviceCaPublic = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClaimPairingResponse {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      publicKey: isSet(object.publicKey)
+        ? Buffer.from(bytesFromBase64(object.publicKey))
+        : isSet(object.public_key)
+        ? Buffer.from(bytesFromBase64(object.public_key))
+        : Buffer.alloc(0),
+      seed: isSet(object.seed) ? Buffer.from(bytesFromBase64(object.seed)) : Buffer.alloc(0),
+      privateKey: isSet(object.privateKey)
+        ? Buffer.from(bytesFromBase64(object.privateKey))
+        : isSet(object.private_key)
+        ? Buffer.from(bytesFromBase64(object.private_key))
+        : Buffer.alloc(0),
+      issuerDeviceId: isSet(object.issuerDeviceId)
+        ? globalThis.String(object.issuerDeviceId)
+        : isSet(object.issuer_device_id)
+        ? globalThis.String(object.issuer_device_id)
+        : "",
+      user: isSet(object.user) ? UserProfile.fromJSON(object.user) : undefined,
+      certificateJson: isSet(object.certificateJson)
+        ? globalThis.String(object.certificateJson)
+        : isSet(object.certificate_json)
+        ? globalThis.String(object.certificate_json)
+        : "",
+      deviceCaPublic: isSet(object.deviceCaPublic)
+        ? Buffer.from(bytesFromBase64(object.deviceCaPublic))
+        : isSet(object.device_ca_public)
+        ? Buffer.from(bytesFromBase64(object.device_ca_public))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: ClaimPairingResponse): unknown {
+    const obj: any = {};
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.publicKey.length !== 0) {
+      obj.publicKey = base64FromBytes(message.publicKey);
+    }
+    if (message.seed.length !== 0) {
+      obj.seed = base64FromBytes(message.seed);
+    }
+    if (message.privateKey.length !== 0) {
+      obj.privateKey = base64FromBytes(message.privateKey);
+    }
+    if (message.issuerDeviceId !== "") {
+      obj.issuerDeviceId = message.issuerDeviceId;
+    }
+    if (message.user !== undefined) {
+      obj.user = UserProfile.toJSON(message.user);
+    }
+    if (message.certificateJson !== "") {
+      obj.certificateJson = message.certificateJson;
+    }
+    if (message.deviceCaPublic.length !== 0) {
+      obj.deviceCaPublic = base64FromBytes(message.deviceCaPublic);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClaimPairingResponse>, I>>(base?: I): ClaimPairingResponse {
+    return ClaimPairingResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClaimPairingResponse>, I>>(object: I): ClaimPairingResponse {
+    const message = createBaseClaimPairingResponse();
+    message.deviceId = object.deviceId ?? "";
+    message.publicKey = object.publicKey ?? Buffer.alloc(0);
+    message.seed = object.seed ?? Buffer.alloc(0);
+    message.privateKey = object.privateKey ?? Buffer.alloc(0);
+    message.issuerDeviceId = object.issuerDeviceId ?? "";
+    message.user = (object.user !== undefined && object.user !== null)
+      ? UserProfile.fromPartial(object.user)
+      : undefined;
+    message.certificateJson = object.certificateJson ?? "";
+    message.deviceCaPublic = object.deviceCaPublic ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseDeviceInfo(): DeviceInfo {
+  return { deviceId: "", status: "", createdAt: 0, publicKey: Buffer.alloc(0), current: false, lastRotatedAt: 0 };
+}
+
+export const DeviceInfo: MessageFns<DeviceInfo> = {
+  encode(message: DeviceInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== "") {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.createdAt !== 0) {
+      writer.uint32(24).int64(message.createdAt);
+    }
+    if (message.publicKey.length !== 0) {
+      writer.uint32(34).bytes(message.publicKey);
+    }
+    if (message.current !== false) {
+      writer.uint32(40).bool(message.current);
+    }
+    if (message.lastRotatedAt !== 0) {
+      writer.uint32(48).int64(message.lastRotatedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeviceInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeviceInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.createdAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.publicKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.current = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastRotatedAt = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeviceInfo {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      createdAt: isSet(object.createdAt)
+        ? globalThis.Number(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.Number(object.created_at)
+        : 0,
+      publicKey: isSet(object.publicKey)
+        ? Buffer.from(bytesFromBase64(object.publicKey))
+        : isSet(object.public_key)
+        ? Buffer.from(bytesFromBase64(object.public_key))
+        : Buffer.alloc(0),
+      current: isSet(object.current) ? globalThis.Boolean(object.current) : false,
+      lastRotatedAt: isSet(object.lastRotatedAt)
+        ? globalThis.Number(object.lastRotatedAt)
+        : isSet(object.last_rotated_at)
+        ? globalThis.Number(object.last_rotated_at)
+        : 0,
+    };
+  },
+
+  toJSON(message: DeviceInfo): unknown {
+    const obj: any = {};
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.createdAt !== 0) {
+      obj.createdAt = Math.round(message.createdAt);
+    }
+    if (message.publicKey.length !== 0) {
+      obj.publicKey = base64FromBytes(message.publicKey);
+    }
+    if (message.current !== false) {
+      obj.current = message.current;
+    }
+    if (message.lastRotatedAt !== 0) {
+      obj.lastRotatedAt = Math.round(message.lastRotatedAt);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeviceInfo>, I>>(base?: I): DeviceInfo {
+    return DeviceInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeviceInfo>, I>>(object: I): DeviceInfo {
+    const message = createBaseDeviceInfo();
+    message.deviceId = object.deviceId ?? "";
+    message.status = object.status ?? "";
+    message.createdAt = object.createdAt ?? 0;
+    message.publicKey = object.publicKey ?? Buffer.alloc(0);
+    message.current = object.current ?? false;
+    message.lastRotatedAt = object.lastRotatedAt ?? 0;
+    return message;
+  },
+};
+
+function createBaseListDevicesRequest(): ListDevicesRequest {
+  return { userId: "", currentDeviceId: "" };
+}
+
+export const ListDevicesRequest: MessageFns<ListDevicesRequest> = {
+  encode(message: ListDevicesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.currentDeviceId !== "") {
+      writer.uint32(18).string(message.currentDeviceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDevicesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDevicesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.currentDeviceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDevicesRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      currentDeviceId: isSet(object.currentDeviceId)
+        ? globalThis.String(object.currentDeviceId)
+        : isSet(object.current_device_id)
+        ? globalThis.String(object.current_device_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListDevicesRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.currentDeviceId !== "") {
+      obj.currentDeviceId = message.currentDeviceId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDevicesRequest>, I>>(base?: I): ListDevicesRequest {
+    return ListDevicesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDevicesRequest>, I>>(object: I): ListDevicesRequest {
+    const message = createBaseListDevicesRequest();
+    message.userId = object.userId ?? "";
+    message.currentDeviceId = object.currentDeviceId ?? "";
+    return message;
+  },
+};
+
+function createBaseListDevicesResponse(): ListDevicesResponse {
+  return { devices: [] };
+}
+
+export const ListDevicesResponse: MessageFns<ListDevicesResponse> = {
+  encode(message: ListDevicesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.devices) {
+      DeviceInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDevicesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDevicesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.devices.push(DeviceInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDevicesResponse {
+    return {
+      devices: globalThis.Array.isArray(object?.devices) ? object.devices.map((e: any) => DeviceInfo.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListDevicesResponse): unknown {
+    const obj: any = {};
+    if (message.devices?.length) {
+      obj.devices = message.devices.map((e) => DeviceInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDevicesResponse>, I>>(base?: I): ListDevicesResponse {
+    return ListDevicesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDevicesResponse>, I>>(object: I): ListDevicesResponse {
+    const message = createBaseListDevicesResponse();
+    message.devices = object.devices?.map((e) => DeviceInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRevokeDeviceRequest(): RevokeDeviceRequest {
+  return { userId: "", callerDeviceId: "", deviceId: "" };
+}
+
+export const RevokeDeviceRequest: MessageFns<RevokeDeviceRequest> = {
+  encode(message: RevokeDeviceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.callerDeviceId !== "") {
+      writer.uint32(18).string(message.callerDeviceId);
+    }
+    if (message.deviceId !== "") {
+      writer.uint32(26).string(message.deviceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeDeviceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeDeviceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.callerDeviceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeDeviceRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      callerDeviceId: isSet(object.callerDeviceId)
+        ? globalThis.String(object.callerDeviceId)
+        : isSet(object.caller_device_id)
+        ? globalThis.String(object.caller_device_id)
+        : "",
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RevokeDeviceRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.callerDeviceId !== "") {
+      obj.callerDeviceId = message.callerDeviceId;
+    }
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeDeviceRequest>, I>>(base?: I): RevokeDeviceRequest {
+    return RevokeDeviceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeDeviceRequest>, I>>(object: I): RevokeDeviceRequest {
+    const message = createBaseRevokeDeviceRequest();
+    message.userId = object.userId ?? "";
+    message.callerDeviceId = object.callerDeviceId ?? "";
+    message.deviceId = object.deviceId ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeDeviceResponse(): RevokeDeviceResponse {
+  return { deviceId: "", status: "", sessionsRevoked: 0 };
+}
+
+export const RevokeDeviceResponse: MessageFns<RevokeDeviceResponse> = {
+  encode(message: RevokeDeviceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== "") {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.sessionsRevoked !== 0) {
+      writer.uint32(24).uint32(message.sessionsRevoked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeDeviceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeDeviceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sessionsRevoked = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeDeviceResponse {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      sessionsRevoked: isSet(object.sessionsRevoked)
+        ? globalThis.Number(object.sessionsRevoked)
+        : isSet(object.sessions_revoked)
+        ? globalThis.Number(object.sessions_revoked)
+        : 0,
+    };
+  },
+
+  toJSON(message: RevokeDeviceResponse): unknown {
+    const obj: any = {};
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.sessionsRevoked !== 0) {
+      obj.sessionsRevoked = Math.round(message.sessionsRevoked);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeDeviceResponse>, I>>(base?: I): RevokeDeviceResponse {
+    return RevokeDeviceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeDeviceResponse>, I>>(object: I): RevokeDeviceResponse {
+    const message = createBaseRevokeDeviceResponse();
+    message.deviceId = object.deviceId ?? "";
+    message.status = object.status ?? "";
+    message.sessionsRevoked = object.sessionsRevoked ?? 0;
+    return message;
+  },
+};
+
+function createBaseRevokeSessionsRequest(): RevokeSessionsRequest {
+  return { deviceId: "", userId: "" };
+}
+
+export const RevokeSessionsRequest: MessageFns<RevokeSessionsRequest> = {
+  encode(message: RevokeSessionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== "") {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeSessionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeSessionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeSessionsRequest {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RevokeSessionsRequest): unknown {
+    const obj: any = {};
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeSessionsRequest>, I>>(base?: I): RevokeSessionsRequest {
+    return RevokeSessionsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeSessionsRequest>, I>>(object: I): RevokeSessionsRequest {
+    const message = createBaseRevokeSessionsRequest();
+    message.deviceId = object.deviceId ?? "";
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeSessionsResponse(): RevokeSessionsResponse {
+  return { revoked: 0 };
+}
+
+export const RevokeSessionsResponse: MessageFns<RevokeSessionsResponse> = {
+  encode(message: RevokeSessionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revoked !== 0) {
+      writer.uint32(8).uint32(message.revoked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeSessionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeSessionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.revoked = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeSessionsResponse {
+    return { revoked: isSet(object.revoked) ? globalThis.Number(object.revoked) : 0 };
+  },
+
+  toJSON(message: RevokeSessionsResponse): unknown {
+    const obj: any = {};
+    if (message.revoked !== 0) {
+      obj.revoked = Math.round(message.revoked);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeSessionsResponse>, I>>(base?: I): RevokeSessionsResponse {
+    return RevokeSessionsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeSessionsResponse>, I>>(object: I): RevokeSessionsResponse {
+    const message = createBaseRevokeSessionsResponse();
+    message.revoked = object.revoked ?? 0;
+    return message;
+  },
+};
+
+function createBaseFriendEntry(): FriendEntry {
+  return { userId: "", alias: undefined, handle: undefined };
+}
+
+export const FriendEntry: MessageFns<FriendEntry> = {
+  encode(message: FriendEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.alias !== undefined) {
+      writer.uint32(18).string(message.alias);
+    }
+    if (message.handle !== undefined) {
+      writer.uint32(26).string(message.handle);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FriendEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFriendEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.alias = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.handle = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FriendEntry {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      alias: isSet(object.alias) ? globalThis.String(object.alias) : undefined,
+      handle: isSet(object.handle) ? globalThis.String(object.handle) : undefined,
+    };
+  },
+
+  toJSON(message: FriendEntry): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.alias !== undefined) {
+      obj.alias = message.alias;
+    }
+    if (message.handle !== undefined) {
+      obj.handle = message.handle;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FriendEntry>, I>>(base?: I): FriendEntry {
+    return FriendEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FriendEntry>, I>>(object: I): FriendEntry {
+    const message = createBaseFriendEntry();
+    message.userId = object.userId ?? "";
+    message.alias = object.alias ?? undefined;
+    message.handle = object.handle ?? undefined;
+    return message;
+  },
+};
+
+function createBaseFriendDevices(): FriendDevices {
+  return { devices: [] };
+}
+
+export const FriendDevices: MessageFns<FriendDevices> = {
+  encode(message: FriendDevices, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.devices) {
+      DeviceInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FriendDevices {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFriendDevices();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.devices.push(DeviceInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FriendDevices {
+    return {
+      devices: globalThis.Array.isArray(object?.devices) ? object.devices.map((e: any) => DeviceInfo.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: FriendDevices): unknown {
+    const obj: any = {};
+    if (message.devices?.length) {
+      obj.devices = message.devices.map((e) => DeviceInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FriendDevices>, I>>(base?: I): FriendDevices {
+    return FriendDevices.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FriendDevices>, I>>(object: I): FriendDevices {
+    const message = createBaseFriendDevices();
+    message.devices = object.devices?.map((e) => DeviceInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseFriendList(): FriendList {
+  return { friends: [], devices: {} };
+}
+
+export const FriendList: MessageFns<FriendList> = {
+  encode(message: FriendList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.friends) {
+      FriendEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    globalThis.Object.entries(message.devices).forEach(([key, value]: [string, FriendDevices]) => {
+      FriendList_DevicesEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FriendList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFriendList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.friends.push(FriendEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = FriendList_DevicesEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.devices[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FriendList {
+    return {
+      friends: globalThis.Array.isArray(object?.friends) ? object.friends.map((e: any) => FriendEntry.fromJSON(e)) : [],
+      devices: isObject(object.devices)
+        ? (globalThis.Object.entries(object.devices) as [string, any][]).reduce(
+          (acc: { [key: string]: FriendDevices }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: FriendDevices.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: FriendList): unknown {
+    const obj: any = {};
+    if (message.friends?.length) {
+      obj.friends = message.friends.map((e) => FriendEntry.toJSON(e));
+    }
+    if (message.devices) {
+      const entries = globalThis.Object.entries(message.devices) as [string, FriendDevices][];
+      if (entries.length > 0) {
+        obj.devices = {};
+        entries.forEach(([k, v]) => {
+          obj.devices[k] = FriendDevices.toJSON(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FriendList>, I>>(base?: I): FriendList {
+    return FriendList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FriendList>, I>>(object: I): FriendList {
+    const message = createBaseFriendList();
+    message.friends = object.friends?.map((e) => FriendEntry.fromPartial(e)) || [];
+    message.devices = (globalThis.Object.entries(object.devices ?? {}) as [string, FriendDevices][]).reduce(
+      (acc: { [key: string]: FriendDevices }, [key, value]: [string, FriendDevices]) => {
+        if (value !== undefined) {
+          acc[key] = FriendDevices.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseFriendList_DevicesEntry(): FriendList_DevicesEntry {
+  return { key: "", value: undefined };
+}
+
+export const FriendList_DevicesEntry: MessageFns<FriendList_DevicesEntry> = {
+  encode(message: FriendList_DevicesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      FriendDevices.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FriendList_DevicesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFriendList_DevicesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = FriendDevices.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FriendList_DevicesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? FriendDevices.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: FriendList_DevicesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = FriendDevices.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FriendList_DevicesEntry>, I>>(base?: I): FriendList_DevicesEntry {
+    return FriendList_DevicesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FriendList_DevicesEntry>, I>>(object: I): FriendList_DevicesEntry {
+    const message = createBaseFriendList_DevicesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? FriendDevices.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetFriendsRequest(): GetFriendsRequest {
+  return { userId: "" };
+}
+
+export const GetFriendsRequest: MessageFns<GetFriendsRequest> = {
+  encode(message: GetFriendsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFriendsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFriendsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetFriendsRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetFriendsRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetFriendsRequest>, I>>(base?: I): GetFriendsRequest {
+    return GetFriendsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetFriendsRequest>, I>>(object: I): GetFriendsRequest {
+    const message = createBaseGetFriendsRequest();
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBasePutFriendsRequest(): PutFriendsRequest {
+  return { userId: "", friends: [] };
+}
+
+export const PutFriendsRequest: MessageFns<PutFriendsRequest> = {
+  encode(message: PutFriendsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    for (const v of message.friends) {
+      FriendEntry.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutFriendsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutFriendsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.friends.push(FriendEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutFriendsRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      friends: globalThis.Array.isArray(object?.friends) ? object.friends.map((e: any) => FriendEntry.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: PutFriendsRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.friends?.length) {
+      obj.friends = message.friends.map((e) => FriendEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PutFriendsRequest>, I>>(base?: I): PutFriendsRequest {
+    return PutFriendsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PutFriendsRequest>, I>>(object: I): PutFriendsRequest {
+    const message = createBasePutFriendsRequest();
+    message.userId = object.userId ?? "";
+    message.friends = object.friends?.map((e) => FriendEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRemoveFriendRequest(): RemoveFriendRequest {
+  return { userId: "", friend: "" };
+}
+
+export const RemoveFriendRequest: MessageFns<RemoveFriendRequest> = {
+  encode(message: RemoveFriendRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.friend !== "") {
+      writer.uint32(18).string(message.friend);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveFriendRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveFriendRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.friend = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveFriendRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      friend: isSet(object.friend) ? globalThis.String(object.friend) : "",
+    };
+  },
+
+  toJSON(message: RemoveFriendRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.friend !== "") {
+      obj.friend = message.friend;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveFriendRequest>, I>>(base?: I): RemoveFriendRequest {
+    return RemoveFriendRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveFriendRequest>, I>>(object: I): RemoveFriendRequest {
+    const message = createBaseRemoveFriendRequest();
+    message.userId = object.userId ?? "";
+    message.friend = object.friend ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveFriendResponse(): RemoveFriendResponse {
+  return {};
+}
+
+export const RemoveFriendResponse: MessageFns<RemoveFriendResponse> = {
+  encode(_: RemoveFriendResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveFriendResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveFriendResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RemoveFriendResponse {
+    return {};
+  },
+
+  toJSON(_: RemoveFriendResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveFriendResponse>, I>>(base?: I): RemoveFriendResponse {
+    return RemoveFriendResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveFriendResponse>, I>>(_: I): RemoveFriendResponse {
+    const message = createBaseRemoveFriendResponse();
+    return message;
+  },
+};
+
+function createBaseFriendDevicesOfRequest(): FriendDevicesOfRequest {
+  return { userId: "", friend: "" };
+}
+
+export const FriendDevicesOfRequest: MessageFns<FriendDevicesOfRequest> = {
+  encode(message: FriendDevicesOfRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.friend !== "") {
+      writer.uint32(18).string(message.friend);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FriendDevicesOfRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFriendDevicesOfRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.friend = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FriendDevicesOfRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      friend: isSet(object.friend) ? globalThis.String(object.friend) : "",
+    };
+  },
+
+  toJSON(message: FriendDevicesOfRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.friend !== "") {
+      obj.friend = message.friend;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FriendDevicesOfRequest>, I>>(base?: I): FriendDevicesOfRequest {
+    return FriendDevicesOfRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FriendDevicesOfRequest>, I>>(object: I): FriendDevicesOfRequest {
+    const message = createBaseFriendDevicesOfRequest();
+    message.userId = object.userId ?? "";
+    message.friend = object.friend ?? "";
+    return message;
+  },
+};
+
+function createBaseFriendDevicesOfResponse(): FriendDevicesOfResponse {
+  return { friendUserId: "", devices: [] };
+}
+
+export const FriendDevicesOfResponse: MessageFns<FriendDevicesOfResponse> = {
+  encode(message: FriendDevicesOfResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.friendUserId !== "") {
+      writer.uint32(10).string(message.friendUserId);
+    }
+    for (const v of message.devices) {
+      DeviceInfo.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FriendDevicesOfResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFriendDevicesOfResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.friendUserId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.devices.push(DeviceInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FriendDevicesOfResponse {
+    return {
+      friendUserId: isSet(object.friendUserId)
+        ? globalThis.String(object.friendUserId)
+        : isSet(object.friend_user_id)
+        ? globalThis.String(object.friend_user_id)
+        : "",
+      devices: globalThis.Array.isArray(object?.devices) ? object.devices.map((e: any) => DeviceInfo.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: FriendDevicesOfResponse): unknown {
+    const obj: any = {};
+    if (message.friendUserId !== "") {
+      obj.friendUserId = message.friendUserId;
+    }
+    if (message.devices?.length) {
+      obj.devices = message.devices.map((e) => DeviceInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FriendDevicesOfResponse>, I>>(base?: I): FriendDevicesOfResponse {
+    return FriendDevicesOfResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FriendDevicesOfResponse>, I>>(object: I): FriendDevicesOfResponse {
+    const message = createBaseFriendDevicesOfResponse();
+    message.friendUserId = object.friendUserId ?? "";
+    message.devices = object.devices?.map((e) => DeviceInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseFriendRequest(): FriendRequest {
+  return { id: "", fromUserId: "", toUserId: "", status: "", message: undefined, createdAt: 0, updatedAt: 0 };
+}
+
+export const FriendRequest: MessageFns<FriendRequest> = {
+  encode(message: FriendRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.fromUserId !== "") {
+      writer.uint32(18).string(message.fromUserId);
+    }
+    if (message.toUserId !== "") {
+      writer.uint32(26).string(message.toUserId);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    if (message.message !== undefined) {
+      writer.uint32(42).string(message.message);
+    }
+    if (message.createdAt !== 0) {
+      writer.uint32(48).int64(message.createdAt);
+    }
+    if (message.updatedAt !== 0) {
+      writer.uint32(56).int64(message.updatedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FriendRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFriendRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromUserId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toUserId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.createdAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.updatedAt = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FriendRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      fromUserId: isSet(object.fromUserId)
+        ? globalThis.String(object.fromUserId)
+        : isSet(object.from_user_id)
+        ? globalThis.String(object.from_user_id)
+        : "",
+      toUserId: isSet(object.toUserId)
+        ? globalThis.String(object.toUserId)
+        : isSet(object.to_user_id)
+        ? globalThis.String(object.to_user_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : undefined,
+      createdAt: isSet(object.createdAt)
+        ? globalThis.Number(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.Number(object.created_at)
+        : 0,
+      updatedAt: isSet(object.updatedAt)
+        ? globalThis.Number(object.updatedAt)
+        : isSet(object.updated_at)
+        ? globalThis.Number(object.updated_at)
+        : 0,
+    };
+  },
+
+  toJSON(message: FriendRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.fromUserId !== "") {
+      obj.fromUserId = message.fromUserId;
+    }
+    if (message.toUserId !== "") {
+      obj.toUserId = message.toUserId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.message !== undefined) {
+      obj.message = message.message;
+    }
+    if (message.createdAt !== 0) {
+      obj.createdAt = Math.round(message.createdAt);
+    }
+    if (message.updatedAt !== 0) {
+      obj.updatedAt = Math.round(message.updatedAt);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FriendRequest>, I>>(base?: I): FriendRequest {
+    return FriendRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FriendRequest>, I>>(object: I): FriendRequest {
+    const message = createBaseFriendRequest();
+    message.id = object.id ?? "";
+    message.fromUserId = object.fromUserId ?? "";
+    message.toUserId = object.toUserId ?? "";
+    message.status = object.status ?? "";
+    message.message = object.message ?? undefined;
+    message.createdAt = object.createdAt ?? 0;
+    message.updatedAt = object.updatedAt ?? 0;
+    return message;
+  },
+};
+
+function createBaseListFriendRequestsRequest(): ListFriendRequestsRequest {
+  return { userId: "" };
+}
+
+export const ListFriendRequestsRequest: MessageFns<ListFriendRequestsRequest> = {
+  encode(message: ListFriendRequestsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListFriendRequestsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListFriendRequestsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListFriendRequestsRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListFriendRequestsRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListFriendRequestsRequest>, I>>(base?: I): ListFriendRequestsRequest {
+    return ListFriendRequestsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListFriendRequestsRequest>, I>>(object: I): ListFriendRequestsRequest {
+    const message = createBaseListFriendRequestsRequest();
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseListFriendRequestsResponse(): ListFriendRequestsResponse {
+  return { incoming: [], outgoing: [] };
+}
+
+export const ListFriendRequestsResponse: MessageFns<ListFriendRequestsResponse> = {
+  encode(message: ListFriendRequestsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.incoming) {
+      FriendRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.outgoing) {
+      FriendRequest.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListFriendRequestsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListFriendRequestsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.incoming.push(FriendRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outgoing.push(FriendRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListFriendRequestsResponse {
+    return {
+      incoming: globalThis.Array.isArray(object?.incoming)
+        ? object.incoming.map((e: any) => FriendRequest.fromJSON(e))
+        : [],
+      outgoing: globalThis.Array.isArray(object?.outgoing)
+        ? object.outgoing.map((e: any) => FriendRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListFriendRequestsResponse): unknown {
+    const obj: any = {};
+    if (message.incoming?.length) {
+      obj.incoming = message.incoming.map((e) => FriendRequest.toJSON(e));
+    }
+    if (message.outgoing?.length) {
+      obj.outgoing = message.outgoing.map((e) => FriendRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListFriendRequestsResponse>, I>>(base?: I): ListFriendRequestsResponse {
+    return ListFriendRequestsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListFriendRequestsResponse>, I>>(object: I): ListFriendRequestsResponse {
+    const message = createBaseListFriendRequestsResponse();
+    message.incoming = object.incoming?.map((e) => FriendRequest.fromPartial(e)) || [];
+    message.outgoing = object.outgoing?.map((e) => FriendRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCreateFriendRequestRequest(): CreateFriendRequestRequest {
+  return { userId: "", target: "", message: undefined };
+}
+
+export const CreateFriendRequestRequest: MessageFns<CreateFriendRequestRequest> = {
+  encode(message: CreateFriendRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.target !== "") {
+      writer.uint32(18).string(message.target);
+    }
+    if (message.message !== undefined) {
+      writer.uint32(26).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateFriendRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateFriendRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateFriendRequestRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : undefined,
+    };
+  },
+
+  toJSON(message: CreateFriendRequestRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.message !== undefined) {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateFriendRequestRequest>, I>>(base?: I): CreateFriendRequestRequest {
+    return CreateFriendRequestRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateFriendRequestRequest>, I>>(object: I): CreateFriendRequestRequest {
+    const message = createBaseCreateFriendRequestRequest();
+    message.userId = object.userId ?? "";
+    message.target = object.target ?? "";
+    message.message = object.message ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAnswerFriendRequestRequest(): AnswerFriendRequestRequest {
+  return { userId: "", requester: "", accept: false };
+}
+
+export const AnswerFriendRequestRequest: MessageFns<AnswerFriendRequestRequest> = {
+  encode(message: AnswerFriendRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.requester !== "") {
+      writer.uint32(18).string(message.requester);
+    }
+    if (message.accept !== false) {
+      writer.uint32(24).bool(message.accept);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AnswerFriendRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAnswerFriendRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requester = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.accept = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AnswerFriendRequestRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      requester: isSet(object.requester) ? globalThis.String(object.requester) : "",
+      accept: isSet(object.accept) ? globalThis.Boolean(object.accept) : false,
+    };
+  },
+
+  toJSON(message: AnswerFriendRequestRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.requester !== "") {
+      obj.requester = message.requester;
+    }
+    if (message.accept !== false) {
+      obj.accept = message.accept;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AnswerFriendRequestRequest>, I>>(base?: I): AnswerFriendRequestRequest {
+    return AnswerFriendRequestRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AnswerFriendRequestRequest>, I>>(object: I): AnswerFriendRequestRequest {
+    const message = createBaseAnswerFriendRequestRequest();
+    message.userId = object.userId ?? "";
+    message.requester = object.requester ?? "";
+    message.accept = object.accept ?? false;
+    return message;
+  },
+};
+
+function createBaseFriendRequestOutcome(): FriendRequestOutcome {
+  return { request: undefined, other: undefined };
+}
+
+export const FriendRequestOutcome: MessageFns<FriendRequestOutcome> = {
+  encode(message: FriendRequestOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      FriendRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    if (message.other !== undefined) {
+      UserProfile.encode(message.other, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FriendRequestOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFriendRequestOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = FriendRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.other = UserProfile.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FriendRequestOutcome {
+    return {
+      request: isSet(object.request) ? FriendRequest.fromJSON(object.request) : undefined,
+      other: isSet(object.other) ? UserProfile.fromJSON(object.other) : undefined,
+    };
+  },
+
+  toJSON(message: FriendRequestOutcome): unknown {
+    const obj: any = {};
+    if (message.request !== undefined) {
+      obj.request = FriendRequest.toJSON(message.request);
+    }
+    if (message.other !== undefined) {
+      obj.other = UserProfile.toJSON(message.other);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FriendRequestOutcome>, I>>(base?: I): FriendRequestOutcome {
+    return FriendRequestOutcome.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FriendRequestOutcome>, I>>(object: I): FriendRequestOutcome {
+    const message = createBaseFriendRequestOutcome();
+    message.request = (object.request !== undefined && object.request !== null)
+      ? FriendRequest.fromPartial(object.request)
+      : undefined;
+    message.other = (object.other !== undefined && object.other !== null)
+      ? UserProfile.fromPartial(object.other)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetAvatarRequest(): SetAvatarRequest {
+  return { userId: "", image: Buffer.alloc(0) };
+}
+
+export const SetAvatarRequest: MessageFns<SetAvatarRequest> = {
+  encode(message: SetAvatarRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.image.length !== 0) {
+      writer.uint32(18).bytes(message.image);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetAvatarRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetAvatarRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.image = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetAvatarRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      image: isSet(object.image) ? Buffer.from(bytesFromBase64(object.image)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: SetAvatarRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.image.length !== 0) {
+      obj.image = base64FromBytes(message.image);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetAvatarRequest>, I>>(base?: I): SetAvatarRequest {
+    return SetAvatarRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetAvatarRequest>, I>>(object: I): SetAvatarRequest {
+    const message = createBaseSetAvatarRequest();
+    message.userId = object.userId ?? "";
+    message.image = object.image ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseSetAvatarResponse(): SetAvatarResponse {
+  return { avatarUrl: "", filename: "" };
+}
+
+export const SetAvatarResponse: MessageFns<SetAvatarResponse> = {
+  encode(message: SetAvatarResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.avatarUrl !== "") {
+      writer.uint32(10).string(message.avatarUrl);
+    }
+    if (message.filename !== "") {
+      writer.uint32(18).string(message.filename);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetAvatarResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetAvatarResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.avatarUrl = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.filename = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetAvatarResponse {
+    return {
+      avatarUrl: isSet(object.avatarUrl)
+        ? globalThis.String(object.avatarUrl)
+        : isSet(object.avatar_url)
+        ? globalThis.String(object.avatar_url)
+        : "",
+      filename: isSet(object.filename) ? globalThis.String(object.filename) : "",
+    };
+  },
+
+  toJSON(message: SetAvatarResponse): unknown {
+    const obj: any = {};
+    if (message.avatarUrl !== "") {
+      obj.avatarUrl = message.avatarUrl;
+    }
+    if (message.filename !== "") {
+      obj.filename = message.filename;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetAvatarResponse>, I>>(base?: I): SetAvatarResponse {
+    return SetAvatarResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetAvatarResponse>, I>>(object: I): SetAvatarResponse {
+    const message = createBaseSetAvatarResponse();
+    message.avatarUrl = object.avatarUrl ?? "";
+    message.filename = object.filename ?? "";
+    return message;
+  },
+};
+
+function createBaseGetUploadRequest(): GetUploadRequest {
+  return { filename: "" };
+}
+
+export const GetUploadRequest: MessageFns<GetUploadRequest> = {
+  encode(message: GetUploadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filename !== "") {
+      writer.uint32(10).string(message.filename);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUploadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUploadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filename = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUploadRequest {
+    return { filename: isSet(object.filename) ? globalThis.String(object.filename) : "" };
+  },
+
+  toJSON(message: GetUploadRequest): unknown {
+    const obj: any = {};
+    if (message.filename !== "") {
+      obj.filename = message.filename;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetUploadRequest>, I>>(base?: I): GetUploadRequest {
+    return GetUploadRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetUploadRequest>, I>>(object: I): GetUploadRequest {
+    const message = createBaseGetUploadRequest();
+    message.filename = object.filename ?? "";
+    return message;
+  },
+};
+
+function createBaseGetUploadResponse(): GetUploadResponse {
+  return { contentType: "", data: Buffer.alloc(0) };
+}
+
+export const GetUploadResponse: MessageFns<GetUploadResponse> = {
+  encode(message: GetUploadResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.contentType !== "") {
+      writer.uint32(10).string(message.contentType);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUploadResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUploadResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contentType = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUploadResponse {
+    return {
+      contentType: isSet(object.contentType)
+        ? globalThis.String(object.contentType)
+        : isSet(object.content_type)
+        ? globalThis.String(object.content_type)
+        : "",
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: GetUploadResponse): unknown {
+    const obj: any = {};
+    if (message.contentType !== "") {
+      obj.contentType = message.contentType;
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetUploadResponse>, I>>(base?: I): GetUploadResponse {
+    return GetUploadResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetUploadResponse>, I>>(object: I): GetUploadResponse {
+    const message = createBaseGetUploadResponse();
+    message.contentType = object.contentType ?? "";
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseRegisterUserRequest(): RegisterUserRequest {
+  return { handle: "", displayName: undefined };
+}
+
+export const RegisterUserRequest: MessageFns<RegisterUserRequest> = {
+  encode(message: RegisterUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.handle !== "") {
+      writer.uint32(10).string(message.handle);
+    }
+    if (message.displayName !== undefined) {
+      writer.uint32(18).string(message.displayName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterUserRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterUserRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.handle = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.displayName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterUserRequest {
+    return {
+      handle: isSet(object.handle) ? globalThis.String(object.handle) : "",
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+        ? globalThis.String(object.display_name)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RegisterUserRequest): unknown {
+    const obj: any = {};
+    if (message.handle !== "") {
+      obj.handle = message.handle;
+    }
+    if (message.displayName !== undefined) {
+      obj.displayName = message.displayName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterUserRequest>, I>>(base?: I): RegisterUserRequest {
+    return RegisterUserRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterUserRequest>, I>>(object: I): RegisterUserRequest {
+    const message = createBaseRegisterUserRequest();
+    message.handle = object.handle ?? "";
+    message.displayName = object.displayName ?? undefined;
+    return message;
+  },
+};
 
 function createBaseFriendDevicesRequest(): FriendDevicesRequest {
   return { userId: "" };
@@ -1128,6 +4625,171 @@ export const DirectoryServiceService = {
       Buffer.from(FriendDevicesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): FriendDevicesResponse => FriendDevicesResponse.decode(value),
   },
+  /** POST /api/pair: a pairing code issued by one of the caller's active devices. */
+  createPairing: {
+    path: "/commucat.v1.DirectoryService/CreatePairing" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreatePairingRequest): Buffer => Buffer.from(CreatePairingRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreatePairingRequest => CreatePairingRequest.decode(value),
+    responseSerialize: (value: PairingCode): Buffer => Buffer.from(PairingCode.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PairingCode => PairingCode.decode(value),
+  },
+  /** POST /api/pair/claim: redeems a code once, creating the new device and its certificate. */
+  claimPairing: {
+    path: "/commucat.v1.DirectoryService/ClaimPairing" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ClaimPairingRequest): Buffer => Buffer.from(ClaimPairingRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ClaimPairingRequest => ClaimPairingRequest.decode(value),
+    responseSerialize: (value: ClaimPairingResponse): Buffer =>
+      Buffer.from(ClaimPairingResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ClaimPairingResponse => ClaimPairingResponse.decode(value),
+  },
+  /** GET /api/devices: every device of the user, oldest first. */
+  listDevices: {
+    path: "/commucat.v1.DirectoryService/ListDevices" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDevicesRequest): Buffer => Buffer.from(ListDevicesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDevicesRequest => ListDevicesRequest.decode(value),
+    responseSerialize: (value: ListDevicesResponse): Buffer => Buffer.from(ListDevicesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDevicesResponse => ListDevicesResponse.decode(value),
+  },
+  /**
+   * POST /api/devices/revoke (and the CLI): marks the device revoked, revokes its sessions and
+   * publishes commucat.device.revoked so the gateway holding it closes its connection.
+   */
+  revokeDevice: {
+    path: "/commucat.v1.DirectoryService/RevokeDevice" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeDeviceRequest): Buffer => Buffer.from(RevokeDeviceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeDeviceRequest => RevokeDeviceRequest.decode(value),
+    responseSerialize: (value: RevokeDeviceResponse): Buffer =>
+      Buffer.from(RevokeDeviceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeDeviceResponse => RevokeDeviceResponse.decode(value),
+  },
+  /** CLI `sessions revoke`: revokes the REST sessions of a device (or of every device of a user). */
+  revokeSessions: {
+    path: "/commucat.v1.DirectoryService/RevokeSessions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeSessionsRequest): Buffer =>
+      Buffer.from(RevokeSessionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeSessionsRequest => RevokeSessionsRequest.decode(value),
+    responseSerialize: (value: RevokeSessionsResponse): Buffer =>
+      Buffer.from(RevokeSessionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeSessionsResponse => RevokeSessionsResponse.decode(value),
+  },
+  /** GET and PUT /api/friends. */
+  getFriends: {
+    path: "/commucat.v1.DirectoryService/GetFriends" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetFriendsRequest): Buffer => Buffer.from(GetFriendsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetFriendsRequest => GetFriendsRequest.decode(value),
+    responseSerialize: (value: FriendList): Buffer => Buffer.from(FriendList.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FriendList => FriendList.decode(value),
+  },
+  putFriends: {
+    path: "/commucat.v1.DirectoryService/PutFriends" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutFriendsRequest): Buffer => Buffer.from(PutFriendsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutFriendsRequest => PutFriendsRequest.decode(value),
+    responseSerialize: (value: FriendList): Buffer => Buffer.from(FriendList.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FriendList => FriendList.decode(value),
+  },
+  /** DELETE /api/friends/{id}: only the caller's entry goes; NOT_FOUND if it was not listed. */
+  removeFriend: {
+    path: "/commucat.v1.DirectoryService/RemoveFriend" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveFriendRequest): Buffer => Buffer.from(RemoveFriendRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveFriendRequest => RemoveFriendRequest.decode(value),
+    responseSerialize: (value: RemoveFriendResponse): Buffer =>
+      Buffer.from(RemoveFriendResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveFriendResponse => RemoveFriendResponse.decode(value),
+  },
+  /** GET /api/friends/{id}/devices: only for a mutual friend (NOT_FOUND otherwise). */
+  friendDevicesOf: {
+    path: "/commucat.v1.DirectoryService/FriendDevicesOf" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FriendDevicesOfRequest): Buffer =>
+      Buffer.from(FriendDevicesOfRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FriendDevicesOfRequest => FriendDevicesOfRequest.decode(value),
+    responseSerialize: (value: FriendDevicesOfResponse): Buffer =>
+      Buffer.from(FriendDevicesOfResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FriendDevicesOfResponse => FriendDevicesOfResponse.decode(value),
+  },
+  /** Friend requests (local users; federated ones come with the federation service). */
+  listFriendRequests: {
+    path: "/commucat.v1.DirectoryService/ListFriendRequests" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListFriendRequestsRequest): Buffer =>
+      Buffer.from(ListFriendRequestsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListFriendRequestsRequest => ListFriendRequestsRequest.decode(value),
+    responseSerialize: (value: ListFriendRequestsResponse): Buffer =>
+      Buffer.from(ListFriendRequestsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListFriendRequestsResponse => ListFriendRequestsResponse.decode(value),
+  },
+  createFriendRequest: {
+    path: "/commucat.v1.DirectoryService/CreateFriendRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateFriendRequestRequest): Buffer =>
+      Buffer.from(CreateFriendRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateFriendRequestRequest => CreateFriendRequestRequest.decode(value),
+    responseSerialize: (value: FriendRequestOutcome): Buffer =>
+      Buffer.from(FriendRequestOutcome.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FriendRequestOutcome => FriendRequestOutcome.decode(value),
+  },
+  answerFriendRequest: {
+    path: "/commucat.v1.DirectoryService/AnswerFriendRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AnswerFriendRequestRequest): Buffer =>
+      Buffer.from(AnswerFriendRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AnswerFriendRequestRequest => AnswerFriendRequestRequest.decode(value),
+    responseSerialize: (value: FriendRequestOutcome): Buffer =>
+      Buffer.from(FriendRequestOutcome.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FriendRequestOutcome => FriendRequestOutcome.decode(value),
+  },
+  /**
+   * POST /api/users/me/avatar and GET /uploads/{name}: images kept in Postgres, so every gateway
+   * replica serves them; the previous avatar of the user is removed.
+   */
+  setAvatar: {
+    path: "/commucat.v1.DirectoryService/SetAvatar" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetAvatarRequest): Buffer => Buffer.from(SetAvatarRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetAvatarRequest => SetAvatarRequest.decode(value),
+    responseSerialize: (value: SetAvatarResponse): Buffer => Buffer.from(SetAvatarResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetAvatarResponse => SetAvatarResponse.decode(value),
+  },
+  getUpload: {
+    path: "/commucat.v1.DirectoryService/GetUpload" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetUploadRequest): Buffer => Buffer.from(GetUploadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetUploadRequest => GetUploadRequest.decode(value),
+    responseSerialize: (value: GetUploadResponse): Buffer => Buffer.from(GetUploadResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetUploadResponse => GetUploadResponse.decode(value),
+  },
+  /** CLI `register-user`. */
+  registerUser: {
+    path: "/commucat.v1.DirectoryService/RegisterUser" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RegisterUserRequest): Buffer => Buffer.from(RegisterUserRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RegisterUserRequest => RegisterUserRequest.decode(value),
+    responseSerialize: (value: UserProfile): Buffer => Buffer.from(UserProfile.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UserProfile => UserProfile.decode(value),
+  },
 } as const;
 
 export interface DirectoryServiceServer extends UntypedServiceImplementation {
@@ -1141,6 +4803,38 @@ export interface DirectoryServiceServer extends UntypedServiceImplementation {
   validateSession: handleUnaryCall<ValidateSessionRequest, ValidateSessionResponse>;
   /** The active devices of the users who are mutual friends of `user_id` (each lists the other). */
   friendDevices: handleUnaryCall<FriendDevicesRequest, FriendDevicesResponse>;
+  /** POST /api/pair: a pairing code issued by one of the caller's active devices. */
+  createPairing: handleUnaryCall<CreatePairingRequest, PairingCode>;
+  /** POST /api/pair/claim: redeems a code once, creating the new device and its certificate. */
+  claimPairing: handleUnaryCall<ClaimPairingRequest, ClaimPairingResponse>;
+  /** GET /api/devices: every device of the user, oldest first. */
+  listDevices: handleUnaryCall<ListDevicesRequest, ListDevicesResponse>;
+  /**
+   * POST /api/devices/revoke (and the CLI): marks the device revoked, revokes its sessions and
+   * publishes commucat.device.revoked so the gateway holding it closes its connection.
+   */
+  revokeDevice: handleUnaryCall<RevokeDeviceRequest, RevokeDeviceResponse>;
+  /** CLI `sessions revoke`: revokes the REST sessions of a device (or of every device of a user). */
+  revokeSessions: handleUnaryCall<RevokeSessionsRequest, RevokeSessionsResponse>;
+  /** GET and PUT /api/friends. */
+  getFriends: handleUnaryCall<GetFriendsRequest, FriendList>;
+  putFriends: handleUnaryCall<PutFriendsRequest, FriendList>;
+  /** DELETE /api/friends/{id}: only the caller's entry goes; NOT_FOUND if it was not listed. */
+  removeFriend: handleUnaryCall<RemoveFriendRequest, RemoveFriendResponse>;
+  /** GET /api/friends/{id}/devices: only for a mutual friend (NOT_FOUND otherwise). */
+  friendDevicesOf: handleUnaryCall<FriendDevicesOfRequest, FriendDevicesOfResponse>;
+  /** Friend requests (local users; federated ones come with the federation service). */
+  listFriendRequests: handleUnaryCall<ListFriendRequestsRequest, ListFriendRequestsResponse>;
+  createFriendRequest: handleUnaryCall<CreateFriendRequestRequest, FriendRequestOutcome>;
+  answerFriendRequest: handleUnaryCall<AnswerFriendRequestRequest, FriendRequestOutcome>;
+  /**
+   * POST /api/users/me/avatar and GET /uploads/{name}: images kept in Postgres, so every gateway
+   * replica serves them; the previous avatar of the user is removed.
+   */
+  setAvatar: handleUnaryCall<SetAvatarRequest, SetAvatarResponse>;
+  getUpload: handleUnaryCall<GetUploadRequest, GetUploadResponse>;
+  /** CLI `register-user`. */
+  registerUser: handleUnaryCall<RegisterUserRequest, UserProfile>;
 }
 
 export interface DirectoryServiceClient extends Client {
@@ -1196,6 +4890,248 @@ export interface DirectoryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: FriendDevicesResponse) => void,
   ): ClientUnaryCall;
+  /** POST /api/pair: a pairing code issued by one of the caller's active devices. */
+  createPairing(
+    request: CreatePairingRequest,
+    callback: (error: ServiceError | null, response: PairingCode) => void,
+  ): ClientUnaryCall;
+  createPairing(
+    request: CreatePairingRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PairingCode) => void,
+  ): ClientUnaryCall;
+  createPairing(
+    request: CreatePairingRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PairingCode) => void,
+  ): ClientUnaryCall;
+  /** POST /api/pair/claim: redeems a code once, creating the new device and its certificate. */
+  claimPairing(
+    request: ClaimPairingRequest,
+    callback: (error: ServiceError | null, response: ClaimPairingResponse) => void,
+  ): ClientUnaryCall;
+  claimPairing(
+    request: ClaimPairingRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ClaimPairingResponse) => void,
+  ): ClientUnaryCall;
+  claimPairing(
+    request: ClaimPairingRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ClaimPairingResponse) => void,
+  ): ClientUnaryCall;
+  /** GET /api/devices: every device of the user, oldest first. */
+  listDevices(
+    request: ListDevicesRequest,
+    callback: (error: ServiceError | null, response: ListDevicesResponse) => void,
+  ): ClientUnaryCall;
+  listDevices(
+    request: ListDevicesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDevicesResponse) => void,
+  ): ClientUnaryCall;
+  listDevices(
+    request: ListDevicesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDevicesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * POST /api/devices/revoke (and the CLI): marks the device revoked, revokes its sessions and
+   * publishes commucat.device.revoked so the gateway holding it closes its connection.
+   */
+  revokeDevice(
+    request: RevokeDeviceRequest,
+    callback: (error: ServiceError | null, response: RevokeDeviceResponse) => void,
+  ): ClientUnaryCall;
+  revokeDevice(
+    request: RevokeDeviceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeDeviceResponse) => void,
+  ): ClientUnaryCall;
+  revokeDevice(
+    request: RevokeDeviceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeDeviceResponse) => void,
+  ): ClientUnaryCall;
+  /** CLI `sessions revoke`: revokes the REST sessions of a device (or of every device of a user). */
+  revokeSessions(
+    request: RevokeSessionsRequest,
+    callback: (error: ServiceError | null, response: RevokeSessionsResponse) => void,
+  ): ClientUnaryCall;
+  revokeSessions(
+    request: RevokeSessionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeSessionsResponse) => void,
+  ): ClientUnaryCall;
+  revokeSessions(
+    request: RevokeSessionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeSessionsResponse) => void,
+  ): ClientUnaryCall;
+  /** GET and PUT /api/friends. */
+  getFriends(
+    request: GetFriendsRequest,
+    callback: (error: ServiceError | null, response: FriendList) => void,
+  ): ClientUnaryCall;
+  getFriends(
+    request: GetFriendsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FriendList) => void,
+  ): ClientUnaryCall;
+  getFriends(
+    request: GetFriendsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FriendList) => void,
+  ): ClientUnaryCall;
+  putFriends(
+    request: PutFriendsRequest,
+    callback: (error: ServiceError | null, response: FriendList) => void,
+  ): ClientUnaryCall;
+  putFriends(
+    request: PutFriendsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FriendList) => void,
+  ): ClientUnaryCall;
+  putFriends(
+    request: PutFriendsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FriendList) => void,
+  ): ClientUnaryCall;
+  /** DELETE /api/friends/{id}: only the caller's entry goes; NOT_FOUND if it was not listed. */
+  removeFriend(
+    request: RemoveFriendRequest,
+    callback: (error: ServiceError | null, response: RemoveFriendResponse) => void,
+  ): ClientUnaryCall;
+  removeFriend(
+    request: RemoveFriendRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveFriendResponse) => void,
+  ): ClientUnaryCall;
+  removeFriend(
+    request: RemoveFriendRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveFriendResponse) => void,
+  ): ClientUnaryCall;
+  /** GET /api/friends/{id}/devices: only for a mutual friend (NOT_FOUND otherwise). */
+  friendDevicesOf(
+    request: FriendDevicesOfRequest,
+    callback: (error: ServiceError | null, response: FriendDevicesOfResponse) => void,
+  ): ClientUnaryCall;
+  friendDevicesOf(
+    request: FriendDevicesOfRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FriendDevicesOfResponse) => void,
+  ): ClientUnaryCall;
+  friendDevicesOf(
+    request: FriendDevicesOfRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FriendDevicesOfResponse) => void,
+  ): ClientUnaryCall;
+  /** Friend requests (local users; federated ones come with the federation service). */
+  listFriendRequests(
+    request: ListFriendRequestsRequest,
+    callback: (error: ServiceError | null, response: ListFriendRequestsResponse) => void,
+  ): ClientUnaryCall;
+  listFriendRequests(
+    request: ListFriendRequestsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListFriendRequestsResponse) => void,
+  ): ClientUnaryCall;
+  listFriendRequests(
+    request: ListFriendRequestsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListFriendRequestsResponse) => void,
+  ): ClientUnaryCall;
+  createFriendRequest(
+    request: CreateFriendRequestRequest,
+    callback: (error: ServiceError | null, response: FriendRequestOutcome) => void,
+  ): ClientUnaryCall;
+  createFriendRequest(
+    request: CreateFriendRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FriendRequestOutcome) => void,
+  ): ClientUnaryCall;
+  createFriendRequest(
+    request: CreateFriendRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FriendRequestOutcome) => void,
+  ): ClientUnaryCall;
+  answerFriendRequest(
+    request: AnswerFriendRequestRequest,
+    callback: (error: ServiceError | null, response: FriendRequestOutcome) => void,
+  ): ClientUnaryCall;
+  answerFriendRequest(
+    request: AnswerFriendRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FriendRequestOutcome) => void,
+  ): ClientUnaryCall;
+  answerFriendRequest(
+    request: AnswerFriendRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FriendRequestOutcome) => void,
+  ): ClientUnaryCall;
+  /**
+   * POST /api/users/me/avatar and GET /uploads/{name}: images kept in Postgres, so every gateway
+   * replica serves them; the previous avatar of the user is removed.
+   */
+  setAvatar(
+    request: SetAvatarRequest,
+    callback: (error: ServiceError | null, response: SetAvatarResponse) => void,
+  ): ClientUnaryCall;
+  setAvatar(
+    request: SetAvatarRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetAvatarResponse) => void,
+  ): ClientUnaryCall;
+  setAvatar(
+    request: SetAvatarRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetAvatarResponse) => void,
+  ): ClientUnaryCall;
+  getUpload(
+    request: GetUploadRequest,
+    callback: (error: ServiceError | null, response: GetUploadResponse) => void,
+  ): ClientUnaryCall;
+  getUpload(
+    request: GetUploadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetUploadResponse) => void,
+  ): ClientUnaryCall;
+  getUpload(
+    request: GetUploadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetUploadResponse) => void,
+  ): ClientUnaryCall;
+  /** CLI `register-user`. */
+  registerUser(
+    request: RegisterUserRequest,
+    callback: (error: ServiceError | null, response: UserProfile) => void,
+  ): ClientUnaryCall;
+  registerUser(
+    request: RegisterUserRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UserProfile) => void,
+  ): ClientUnaryCall;
+  registerUser(
+    request: RegisterUserRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UserProfile) => void,
+  ): ClientUnaryCall;
 }
 
 export const DirectoryServiceClient = makeGenericClientConstructor(
@@ -1237,6 +5173,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

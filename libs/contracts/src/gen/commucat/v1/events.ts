@@ -64,6 +64,14 @@ export interface Reply {
   frame: Buffer;
 }
 
+/** Published by directory when a device is revoked: the gateway holding it closes its connections. */
+export interface DeviceRevoked {
+  deviceId: string;
+  userId: string;
+  /** Unix milliseconds. */
+  at: number;
+}
+
 function createBasePresenceChanged(): PresenceChanged {
   return { deviceId: "", userId: "", state: "", gatewayId: "", connectionId: "", at: 0 };
 }
@@ -680,6 +688,115 @@ export const Reply: MessageFns<Reply> = {
     message.deviceId = object.deviceId ?? "";
     message.connectionId = object.connectionId ?? "";
     message.frame = object.frame ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseDeviceRevoked(): DeviceRevoked {
+  return { deviceId: "", userId: "", at: 0 };
+}
+
+export const DeviceRevoked: MessageFns<DeviceRevoked> = {
+  encode(message: DeviceRevoked, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== "") {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    if (message.at !== 0) {
+      writer.uint32(24).int64(message.at);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeviceRevoked {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeviceRevoked();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.at = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeviceRevoked {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      at: isSet(object.at) ? globalThis.Number(object.at) : 0,
+    };
+  },
+
+  toJSON(message: DeviceRevoked): unknown {
+    const obj: any = {};
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.at !== 0) {
+      obj.at = Math.round(message.at);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeviceRevoked>, I>>(base?: I): DeviceRevoked {
+    return DeviceRevoked.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeviceRevoked>, I>>(object: I): DeviceRevoked {
+    const message = createBaseDeviceRevoked();
+    message.deviceId = object.deviceId ?? "";
+    message.userId = object.userId ?? "";
+    message.at = object.at ?? 0;
     return message;
   },
 };
