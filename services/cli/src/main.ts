@@ -1,34 +1,16 @@
 #!/usr/bin/env node
-import { loadConfigOrExit } from '@commucat/config';
-import { migrate } from './migrate.js';
+import { runCli } from './run';
 
-const USAGE = `usage: commucat-admin <command>
-
-commands:
-  migrate    apply pending SQL migrations (storage.postgres_dsn / COMMUCAT_PG_DSN)
-`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  switch (command) {
-    case 'migrate': {
-      const config = loadConfigOrExit({ require: ['storage.postgres_dsn'] });
-      const applied = await migrate(config.storage.postgresDsn!);
-      process.stdout.write(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}\n` : 'database is up to date\n');
-      return 0;
-    }
-    case undefined:
-    case '-h':
-    case '--help':
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`error: unknown command ${command}\n${USAGE}`);
-      return 2;
-  }
-}
-
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+// process.exitCode rather than exit(): let stdout drain when it is a pipe.
+runCli(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // A probe of an unreachable host may leave a connect attempt pending past its report
+    // (NATS waits up to 20 s): do not make the operator wait for it.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

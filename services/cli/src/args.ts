@@ -1,0 +1,160 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { usageError } from './errors';
+
+/** Flags every command takes. */
+export interface CommonOptions {
+  /** One JSON document on stdout instead of text; no progress on stderr. */
+  readonly json: boolean;
+  /** commucat.toml to read instead of $COMMUCAT_CONFIG / ./commucat.toml. */
+  readonly config?: string;
+}
+
+export type Command =
+  | { readonly name: 'help'; readonly topic?: string }
+  | { readonly name: 'migrate' }
+  | { readonly name: 'register-user'; readonly handle: string; readonly displayName?: string }
+  | { readonly name: 'devices-list'; readonly userId: string }
+  | { readonly name: 'devices-revoke'; readonly deviceId: string }
+  | { readonly name: 'sessions-revoke'; readonly target: { readonly deviceId: string } | { readonly userId: string } }
+  | { readonly name: 'rotate-keys'; readonly userId: string; readonly deviceId?: string; readonly out: string; readonly force: boolean }
+  | { readonly name: 'diagnose'; readonly timeoutMs: number };
+
+export type ParsedCommandLine = CommonOptions & { readonly command: Command };
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const COMMON: Options = {
+  json: { type: 'boolean' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+function parse(args: string[], options: Options, where: string): Parsed {
+  try {
+    const { values, positionals } = parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+    return { values: values as Parsed['values'], positionals };
+  } catch (err) {
+    // parseArgs' messages name the flag ("Unknown option '--x'"); add the command for context.
+    throw usageError(`${where}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+function str(parsed: Parsed, name: string): string | undefined {
+  const value = parsed.values[name];
+  if (typeof value !== 'string') return undefined;
+  return value;
+}
+
+function nonEmpty(value: string | undefined, what: string, where: string): string {
+  if (value === undefined || value.trim() === '') throw usageError(`${where}: ${what} is required`);
+  return value.trim();
+}
+
+function noMorePositionals(parsed: Parsed, allowed: number, where: string): void {
+  if (parsed.positionals.length > allowed) throw usageError(`${where}: unexpected argument ${JSON.stringify(parsed.positionals[allowed])}`);
+}
+
+function common(parsed: Parsed): CommonOptions {
+  const config = str(parsed, 'config');
+  return { json: parsed.values.json === true, ...(config !== undefined ? { config } : {}) };
+}
+
+const DEFAULT_DIAGNOSE_TIMEOUT_MS = 3000;
+
+/** Turns argv (without node and the script) into one command; throws CliError('USAGE'). */
+export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    return { json: false, command: { name: 'help', ...(rest[0] !== undefined ? { topic: rest[0] } : {}) } };
+  }
+  // Subcommand groups: `devices list`, `sessions revoke`.
+  if (first === 'devices' || first === 'sessions') {
+    const [sub, ...tail] = rest;
+    if (sub === undefined || sub.startsWith('-')) {
+      if (sub === '-h' || sub === '--help') return { json: false, command: { name: 'help', topic: first } };
+      throw usageError(`${first}: missing subcommand (${first === 'devices' ? 'list | revoke' : 'revoke'})`);
+    }
+    return parseCommand(`${first} ${sub}`, tail);
+  }
+  return parseCommand(first, rest);
+}
+
+function parseCommand(name: string, args: string[]): ParsedCommandLine {
+  switch (name) {
+    case 'migrate': {
+      const parsed = parse(args, {}, name);
+      if (parsed.values.help) return { json: false, command: { name: 'help', topic: name } };
+      noMorePositionals(parsed, 0, name);
+      return { ...common(parsed), command: { name: 'migrate' } };
+    }
+    case 'register-user': {
+      const parsed = parse(args, { handle: { type: 'string' }, 'display-name': { type: 'string' } }, name);
+      if (parsed.values.help) return { json: false, command: { name: 'help', topic: name } };
+      // The reference took `<handle> [display_name]` positionally; both forms work.
+      const handle = nonEmpty(str(parsed, 'handle') ?? parsed.positionals[0], '--handle', name);
+      const positionalForm = str(parsed, 'handle') === undefined;
+      const displayName = str(parsed, 'display-name') ?? (positionalForm ? parsed.positionals[1] : undefined);
+      noMorePositionals(parsed, positionalForm ? 2 : 0, name);
+      return { ...common(parsed), command: { name: 'register-user', handle, ...(displayName !== undefined ? { displayName } : {}) } };
+    }
+    case 'devices list': {
+      const parsed = parse(args, { user: { type: 'string' } }, name);
+      if (parsed.values.help) return { json: false, command: { name: 'help', topic: 'devices' } };
+      noMorePositionals(parsed, 0, name);
+      return { ...common(parsed), command: { name: 'devices-list', userId: nonEmpty(str(parsed, 'user'), '--user <user_id>', name) } };
+    }
+    case 'devices revoke': {
+      const parsed = parse(args, { device: { type: 'string' } }, name);
+      if (parsed.values.help) return { json: false, command: { name: 'help', topic: 'devices' } };
+      noMorePositionals(parsed, 1, name);
+      const deviceId = nonEmpty(parsed.positionals[0] ?? str(parsed, 'device'), '<device_id>', name);
+      return { ...common(parsed), command: { name: 'devices-revoke', deviceId } };
+    }
+    case 'sessions revoke': {
+      const parsed = parse(args, { device: { type: 'string' }, user: { type: 'string' } }, name);
+      if (parsed.values.help) return { json: false, command: { name: 'help', topic: 'sessions' } };
+      noMorePositionals(parsed, 0, name);
+      const device = str(parsed, 'device');
+      const user = str(parsed, 'user');
+      if ((device === undefined) === (user === undefined)) throw usageError(`${name}: give exactly one of --device <device_id> or --user <user_id>`);
+      const target = device !== undefined ? { deviceId: nonEmpty(device, '--device', name) } : { userId: nonEmpty(user, '--user', name) };
+      return { ...common(parsed), command: { name: 'sessions-revoke', target } };
+    }
+    case 'rotate-keys': {
+      const parsed = parse(
+        args,
+        { user: { type: 'string' }, handle: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } },
+        name,
+      );
+      if (parsed.values.help) return { json: false, command: { name: 'help', topic: name } };
+      if (str(parsed, 'handle') !== undefined) {
+        throw usageError(`${name}: --handle is not supported (the directory offers no handle lookup); pass --user <user_id>`);
+      }
+      noMorePositionals(parsed, 1, name);
+      const userId = nonEmpty(str(parsed, 'user'), '--user <user_id>', name);
+      const out = nonEmpty(str(parsed, 'out'), '--out <path> (the private key goes only there)', name);
+      const deviceId = str(parsed, 'device') ?? parsed.positionals[0];
+      if (deviceId !== undefined && deviceId.trim() === '') throw usageError(`${name}: --device must not be empty`);
+      return {
+        ...common(parsed),
+        command: { name: 'rotate-keys', userId, out, force: parsed.values.force === true, ...(deviceId !== undefined ? { deviceId: deviceId.trim() } : {}) },
+      };
+    }
+    case 'diagnose': {
+      const parsed = parse(args, { timeout: { type: 'string' } }, name);
+      if (parsed.values.help) return { json: false, command: { name: 'help', topic: name } };
+      noMorePositionals(parsed, 0, name);
+      const raw = str(parsed, 'timeout');
+      const timeoutMs = raw === undefined ? DEFAULT_DIAGNOSE_TIMEOUT_MS : Number(raw);
+      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw usageError(`${name}: --timeout must be a positive number of milliseconds, got ${JSON.stringify(raw)}`);
+      return { ...common(parsed), command: { name: 'diagnose', timeoutMs } };
+    }
+    default:
+      throw usageError(`unknown command ${JSON.stringify(name)}`);
+  }
+}

@@ -1,0 +1,78 @@
+import { parseCommandLine } from '../src/args';
+import { CliError, ExitCode } from '../src/errors';
+
+function usageFailure(argv: string[]): CliError {
+  try {
+    parseCommandLine(argv);
+  } catch (err) {
+    if (err instanceof CliError) return err;
+    throw err;
+  }
+  throw new Error(`expected ${argv.join(' ')} to be refused`);
+}
+
+describe('parseCommandLine', () => {
+  it('shows help for no arguments, -h, --help and `help <topic>`', () => {
+    expect(parseCommandLine([]).command).toEqual({ name: 'help' });
+    expect(parseCommandLine(['-h']).command).toEqual({ name: 'help' });
+    expect(parseCommandLine(['help', 'diagnose']).command).toEqual({ name: 'help', topic: 'diagnose' });
+    expect(parseCommandLine(['rotate-keys', '--help']).command).toEqual({ name: 'help', topic: 'rotate-keys' });
+    expect(parseCommandLine(['devices', '--help']).command).toEqual({ name: 'help', topic: 'devices' });
+  });
+
+  it('parses register-user in flag and positional (reference) form', () => {
+    expect(parseCommandLine(['register-user', '--handle', 'alice', '--display-name', 'Alice A', '--json'])).toEqual({
+      json: true,
+      command: { name: 'register-user', handle: 'alice', displayName: 'Alice A' },
+    });
+    expect(parseCommandLine(['register-user', 'bob', 'Bob B']).command).toEqual({ name: 'register-user', handle: 'bob', displayName: 'Bob B' });
+    expect(parseCommandLine(['register-user', '--handle', 'carol']).command).toEqual({ name: 'register-user', handle: 'carol' });
+    expect(usageFailure(['register-user']).message).toMatch(/--handle is required/);
+    expect(usageFailure(['register-user', '--handle', 'a', 'b']).message).toMatch(/unexpected argument "b"/);
+    expect(usageFailure(['register-user', 'a', 'b', 'c']).message).toMatch(/unexpected argument "c"/);
+  });
+
+  it('parses the devices and sessions subcommands', () => {
+    expect(parseCommandLine(['devices', 'list', '--user', 'u1']).command).toEqual({ name: 'devices-list', userId: 'u1' });
+    expect(parseCommandLine(['devices', 'revoke', 'dev-1', '--json'])).toEqual({ json: true, command: { name: 'devices-revoke', deviceId: 'dev-1' } });
+    expect(parseCommandLine(['sessions', 'revoke', '--device', 'd']).command).toEqual({ name: 'sessions-revoke', target: { deviceId: 'd' } });
+    expect(parseCommandLine(['sessions', 'revoke', '--user', 'u']).command).toEqual({ name: 'sessions-revoke', target: { userId: 'u' } });
+  });
+
+  it('refuses incomplete or ambiguous subcommands with a usage error (exit 2)', () => {
+    const missing = usageFailure(['devices']);
+    expect(missing.exitCode).toBe(ExitCode.usage);
+    expect(missing.message).toMatch(/missing subcommand \(list \| revoke\)/);
+    expect(usageFailure(['devices', 'list']).message).toMatch(/--user <user_id> is required/);
+    expect(usageFailure(['devices', 'revoke']).message).toMatch(/<device_id> is required/);
+    expect(usageFailure(['devices', 'purge']).message).toMatch(/unknown command "devices purge"/);
+    expect(usageFailure(['sessions', 'revoke']).message).toMatch(/exactly one of --device/);
+    expect(usageFailure(['sessions', 'revoke', '--device', 'd', '--user', 'u']).message).toMatch(/exactly one of --device/);
+  });
+
+  it('parses rotate-keys and insists on --user and --out', () => {
+    expect(parseCommandLine(['rotate-keys', '--user', 'u', '--out', '/tmp/k.json']).command).toEqual({ name: 'rotate-keys', userId: 'u', out: '/tmp/k.json', force: false });
+    expect(parseCommandLine(['rotate-keys', '--user', 'u', '--out', 'k', '--device', 'd1', '--force']).command).toEqual({
+      name: 'rotate-keys', userId: 'u', out: 'k', force: true, deviceId: 'd1',
+    });
+    expect(parseCommandLine(['rotate-keys', 'd2', '--user', 'u', '--out', 'k']).command).toMatchObject({ deviceId: 'd2' });
+    expect(usageFailure(['rotate-keys', '--user', 'u']).message).toMatch(/--out <path>/);
+    expect(usageFailure(['rotate-keys', '--out', 'k']).message).toMatch(/--user <user_id> is required/);
+    expect(usageFailure(['rotate-keys', '--handle', 'h', '--out', 'k']).message).toMatch(/--handle is not supported/);
+  });
+
+  it('parses diagnose with a default and a custom timeout', () => {
+    expect(parseCommandLine(['diagnose']).command).toEqual({ name: 'diagnose', timeoutMs: 3000 });
+    expect(parseCommandLine(['diagnose', '--timeout', '500', '--config', '/etc/c.toml'])).toEqual({
+      json: false, config: '/etc/c.toml', command: { name: 'diagnose', timeoutMs: 500 },
+    });
+    expect(usageFailure(['diagnose', '--timeout', 'soon']).message).toMatch(/--timeout must be a positive number/);
+    expect(usageFailure(['diagnose', '--timeout', '0']).message).toMatch(/--timeout must be a positive number/);
+  });
+
+  it('names the command when a flag is unknown or lacks its value', () => {
+    expect(usageFailure(['migrate', '--bogus']).message).toMatch(/^migrate: Unknown option '--bogus'/);
+    expect(usageFailure(['devices', 'list', '--user']).message).toMatch(/^devices list: .*--user/);
+    expect(usageFailure(['frobnicate']).message).toBe('unknown command "frobnicate"');
+  });
+});
