@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { ConnectSession } from './connect-session.js';
 import { selectConnectMode } from './connect-mode.js';
 import type { GatewayContext } from './gateway-context.js';
-import { sendJson, sendProblem, type AnyResponse } from './problem.js';
+import { sendProblem, type AnyResponse } from './problem.js';
 import { openHttpConnectSink } from './http-connect.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { WebSocketConnect, refuseUpgrade, websocketUpgradeProblem } from './websocket-connect.js';
@@ -19,7 +19,8 @@ export interface EdgeServerOptions {
   tlsKeyPath: string;
   context: GatewayContext;
   connectLimiter: RateLimiter;
-  serverInfo: () => Record<string, unknown>;
+  /** Everything but /connect: probes, server info, the REST API (see rest/rest-api.ts). */
+  rest: { handle(req: AnyRequest, res: AnyResponse): void };
   isReady: () => boolean;
   logger: Logger;
 }
@@ -79,13 +80,7 @@ export class EdgeServer {
     const path = q < 0 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
     if (path === '/connect' && (method === 'POST' || method === 'GET')) return this.connect(req, res, q < 0 ? '' : url.slice(q + 1));
-    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (path === '/readyz') return this.opts.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'degraded' });
-    if (path === '/api/server-info' && method === 'GET') {
-      if (!this.opts.isReady()) return sendProblem(res, 503, 'ServiceUnavailable', 'server keys are not loaded yet');
-      return sendJson(res, 200, this.opts.serverInfo());
-    }
-    sendProblem(res, 404, 'Not Found');
+    this.opts.rest.handle(req, res);
   }
 
   /** Applies the /connect rate limit; false (after answering 429) when the client is over it. */

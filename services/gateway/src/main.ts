@@ -6,12 +6,19 @@ import { DirectoryServiceClient, PresenceServiceClient, RelayServiceClient, Secr
 import { EdgeServer } from './edge-server.js';
 import type { GatewayContext } from './gateway-context.js';
 import { relayInbox } from './inbox-delivery.js';
-import { LiveSessions } from './live-sessions.js';
 import { createGatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RouteRegistry } from './route-registry.js';
 import { keepaliveInterval, serverInfo } from './server-info.js';
 import { ServerKeys } from './server-keys.js';
+import { createRedis } from '@commucat/storage';
+import { LocalRateLimiter, type ScopedRateLimiter } from './rest/local-rate-limiter.js';
+import { RestApi } from './rest/rest-api.js';
+import type { RestDeps } from './rest/rest-deps.js';
+import { gatewayVersion, restRoutes } from './rest/rest-routes.js';
+import { RevocableSessions } from './rest/revocable-sessions.js';
+import { SecurityStats } from './rest/security-stats.js';
+import { SharedRateLimiter } from './rest/shared-rate-limiter.js';
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
@@ -22,7 +29,7 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
   const presence = createGrpcClient(PresenceServiceClient, config.fleet.presenceAddr);
   const relay = createGrpcClient(RelayServiceClient, config.fleet.relayAddr);
   const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: `commucat-gateway-${gatewayId}`, logger });
-  const sessions = new LiveSessions();
+  const sessions = new RevocableSessions();
   const keys = new ServerKeys(secrets, logger);
   const routes = new RouteRegistry(presence, gatewayId, config.limits.presenceTtl * 1000, logger.child({ component: 'routes' }));
   const keepalive = keepaliveInterval(config.server.keepalive);
@@ -50,12 +57,40 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
     windowMs: config.security.rateLimit.connectWindowMs,
     penaltyMs: config.security.rateLimit.connectPenaltyMs,
   });
-  const edge = new EdgeServer({
-    tlsCertPath: config.server.tlsCert!,
-    tlsKeyPath: config.server.tlsKey!,
-    context,
-    connectLimiter: limiter,
+  const rateLimit = config.security.rateLimit;
+  const httpLimit = { burst: rateLimit.httpBurst, windowMs: rateLimit.httpWindowMs, penaltyMs: rateLimit.httpPenaltyMs };
+  const restLimits = {
+    http: httpLimit,
+    // No separate knobs exist: a session gets the same budget as an address.
+    session: httpLimit,
+    pairing: { burst: rateLimit.pairingBurst, windowMs: rateLimit.pairingWindowMs, penaltyMs: rateLimit.pairingPenaltyMs },
+  };
+  let restLimiter: ScopedRateLimiter;
+  if (config.storage.redisUrl) {
+    const redis = createRedis(config.storage.redisUrl, { name: `commucat-gateway-${gatewayId}`, logger });
+    runtime.onShutdown(() => { redis.disconnect(); });
+    restLimiter = new SharedRateLimiter(redis, {
+      prefix: `commucat:${config.fleet.natsNamespace ?? 'fleet'}:ratelimit`,
+      limits: restLimits,
+      onError: (err) => logger.warn({ err: (err as Error).message }, 'rate limiter unavailable; request let through'),
+    });
+  } else {
+    logger.warn('storage.redis_url is not set: REST rate limits are per gateway process');
+    const local = new LocalRateLimiter(restLimits);
+    runtime.onShutdown(() => local.close());
+    restLimiter = local;
+  }
+  const restDeps: RestDeps = {
+    directory,
+    domain: config.server.domain!,
+    prologue: context.prologue,
+    keepaliveSeconds: config.server.keepalive,
+    pairingTtlSeconds: config.limits.pairingTtl,
+    ...(config.admin.token ? { adminToken: config.admin.token } : {}),
     isReady: () => keys.ready,
+    metrics: { contentType: telemetry.registry.contentType, text: () => telemetry.registry.metrics() },
+    security: new SecurityStats(context.metrics.handshakes),
+    logger: logger.child({ component: 'rest' }),
     serverInfo: () => serverInfo(keys, {
       domain: config.server.domain!,
       sessionTtlSeconds: config.server.sessionTtl,
@@ -65,6 +100,22 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
       pairingTtlSeconds: config.limits.pairingTtl,
       maxAutoDevicesPerUser: config.server.maxAutoDevicesPerUser,
     }),
+  };
+  const rest = new RestApi({
+    routes: restRoutes(restDeps),
+    sessions: { validateSession: (req) => callUnary(directory, 'validateSession', req, { deadlineMs: 5000, waitForReady: true }) },
+    limiter: restLimiter,
+    version: gatewayVersion(),
+    logger: restDeps.logger,
+    onRateLimited: (scope) => context.metrics.rateLimited.inc({ scope }),
+  });
+  const edge = new EdgeServer({
+    tlsCertPath: config.server.tlsCert!,
+    tlsKeyPath: config.server.tlsKey!,
+    context,
+    connectLimiter: limiter,
+    isReady: () => keys.ready,
+    rest,
     logger,
   });
 
@@ -86,6 +137,11 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
   // Frames for the devices held here; a device that is gone keeps them in its relay inbox.
   bus.subscribe(Subjects.gatewayDelivery, { gatewayId }, (delivery) => { sessions.deliver(delivery); });
   bus.subscribe(Subjects.gatewayReply, { gatewayId }, (reply) => { sessions.reply(reply); });
+  // Every gateway hears every revocation and closes what it holds of that device.
+  bus.subscribe(Subjects.deviceRevoked, {}, (revoked) => {
+    const closed = sessions.closeDevice(revoked.deviceId, 'device revoked');
+    if (closed > 0) logger.info({ device_id: revoked.deviceId, closed }, 'closed connections of a revoked device');
+  });
   const { host, port } = parseHostPort(config.server.bind);
   const boundPort = await edge.listen(host, port);
   return { gateway_id: gatewayId, url: `https://${host}:${boundPort}`, noise_public: keys.active()[0]?.key.publicKey.toString('hex') };

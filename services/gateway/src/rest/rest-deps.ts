@@ -1,0 +1,39 @@
+import type { DirectoryServiceClient } from '@commucat/contracts';
+import { callUnary, type UnaryMethodName, type UnaryRequest, type UnaryResponse } from '@commucat/service-kit';
+import type { Logger } from 'pino';
+import { problemFromGrpc } from './grpc-problems.js';
+import type { SecurityStats } from './security-stats.js';
+
+/** What the REST routes need from the gateway process. */
+export interface RestDeps {
+  directory: DirectoryServiceClient;
+  domain: string;
+  /** Noise prologue (advertised by /api/p2p/assist). */
+  prologue: Buffer;
+  keepaliveSeconds: number;
+  pairingTtlSeconds: number;
+  /** `admin.token`; when unset /metrics and /api/security-stats do not exist (404). */
+  adminToken?: string;
+  serverInfo(): Record<string, unknown>;
+  isReady(): boolean;
+  metrics: { contentType: string; text(): Promise<string> };
+  security: SecurityStats;
+  logger: Logger;
+}
+
+const DIRECTORY_DEADLINE_MS = 5000;
+
+/** One directory RPC; a failure becomes the matching problem (see grpc-problems.ts). */
+export async function directoryCall<M extends UnaryMethodName<DirectoryServiceClient>>(
+  deps: RestDeps,
+  method: M,
+  request: UnaryRequest<DirectoryServiceClient, M>,
+): Promise<UnaryResponse<DirectoryServiceClient, M>> {
+  try {
+    return await callUnary(deps.directory, method, request, { deadlineMs: DIRECTORY_DEADLINE_MS, waitForReady: true });
+  } catch (err) {
+    const problem = problemFromGrpc(err);
+    if (problem.status >= 500) deps.logger.warn({ method, err: (err as Error).message }, 'directory call failed');
+    throw problem;
+  }
+}
