@@ -24,7 +24,7 @@ admin=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>
 # A gateway of its own, so its CPU time is the benchmark's alone and the limiters let the load in
 # (connect burst for the handshake load, per-connection frame budget for the messaging load).
 COMMUCAT_BIND="127.0.0.1:$port" COMMUCAT_GATEWAY_ADMIN_BIND="127.0.0.1:$admin" COMMUCAT_GATEWAY_ID="bench-gw" \
-  COMMUCAT_RATE_CONNECT_BURST=1000000 COMMUCAT_RATE_FRAME_RATE=100000 COMMUCAT_RATE_FRAME_BURST=100000 COMMUCAT_LOG_LEVEL=warn \
+  COMMUCAT_RATE_CONNECT_BURST=1000000 COMMUCAT_RATE_HTTP_BURST=1000000 COMMUCAT_RATE_FRAME_RATE=100000 COMMUCAT_RATE_FRAME_BURST=100000 COMMUCAT_LOG_LEVEL=warn \
   node services/gateway/dist/main.js >"$DATA/logs/bench-gateway.log" 2>&1 &
 gw_pid=$!
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$admin/readyz" >/dev/null 2>&1 && break; sleep 0.2; done

@@ -75,8 +75,10 @@ export class TestFleet {
       COMMUCAT_ROUTER_ADDR: `127.0.0.1:${ports.router}`,
       COMMUCAT_ROUTER_GRPC_BIND: `127.0.0.1:${ports.router}`,
       COMMUCAT_LOG_LEVEL: 'info',
-      // Tests open many connections from one IP; the limiter itself has unit tests.
+      // Tests open many connections (and fetch server-info for each) from one IP; the limiters
+      // have their own tests, which set these back.
       COMMUCAT_RATE_CONNECT_BURST: '100000',
+      COMMUCAT_RATE_HTTP_BURST: '100000',
       ...opts.env,
     };
     const fleet = new TestFleet(dir, db, baseEnv, domain);
