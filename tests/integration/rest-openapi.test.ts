@@ -75,6 +75,8 @@ describe('every route answers according to /openapi.json', () => {
       '/api/pair': { ttl: 120 }, '/api/pairing': { ttl: null },
       '/api/pair/claim': { pair_code: 'ZZZZ-ZZZZ', device_name: null }, '/api/pairing/claim': { pair_code: 'ZZZZ-ZZZZ' },
       '/api/devices/revoke': { device_id: 'no-such-device' },
+      // Well-formed but long expired: answered 400 rotation-proof-expired without touching the key.
+      '/api/device/csr': { public_key: 'ab'.repeat(32), signature: 'cd'.repeat(64), expires_at: '2020-01-01T00:00:00Z', nonce: null },
       '/api/friends': { friends: [{ user_id: ids.friend, handle: null, alias: null }, { user_id: ids.listed, handle: 'x', alias: 'l' }] },
       '/api/friends/requests/{id}': { message: 'hello' },
       '/api/p2p/assist': { peer_hint: null, paths: null, prefer_reality: null, fec: null, min_paths: null },

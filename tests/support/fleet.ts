@@ -198,10 +198,11 @@ export class TestFleet {
   async stop(): Promise<void> {
     for (const name of [...this.processes.keys()].reverse()) await this.stopProcess(name);
     await this.db.drop();
-    // The router's work queue is a file-backed stream named after this fleet's namespace.
+    // The router's work queues are file-backed streams named after this fleet's namespace.
     const bus = await connectBus({ servers: this.baseEnv.COMMUCAT_NATS_URL!, name: 'test-fleet-cleanup', namespace: this.natsNamespace });
     try {
       await bus.removeStream(Streams.routerInbound.name);
+      await bus.removeStream(Streams.routerNotice.name);
     } finally {
       await bus.close();
     }

@@ -19,4 +19,12 @@ export const Streams = {
     retention: 'workqueue',
     maxAgeSeconds: 86_400,
   },
+  /** Server notices to devices (KEY_UPDATE, …), directory → router; kept until the router handled them. */
+  routerNotice: {
+    name: 'COMMUCAT_ROUTER_NOTICES',
+    subjects: [Subjects.routerNotice.pattern],
+    storage: 'file',
+    retention: 'workqueue',
+    maxAgeSeconds: 86_400,
+  },
 } as const satisfies Readonly<Record<string, StreamOptions>>;

@@ -15,7 +15,7 @@
  * Example entry:
  *   presenceChanged: defineSubject('presence.changed', 'commucat.presence.changed', protoCodec(PresenceChanged)),
  */
-import { Delivery, DeviceRevoked, InboundFrame, PresenceChanged, Reply } from '@commucat/contracts';
+import { Delivery, DeviceRevoked, InboundFrame, Notice, PresenceChanged, Reply } from '@commucat/contracts';
 import { protoCodec } from './codec';
 import { defineSubject, type SubjectDef } from './subject-def';
 
@@ -31,6 +31,8 @@ export const Subjects = {
   gatewayReply: defineSubject('gateway.reply', 'commucat.gateway.{gatewayId}.reply', protoCodec(Reply)),
   /** A device was revoked (directory → every gateway, which closes its connections). */
   deviceRevoked: defineSubject('device.revoked', 'commucat.device.revoked', protoCodec(DeviceRevoked)),
+  /** Frames the server sends on its own, e.g. KEY_UPDATE (directory → the router's notice queue). */
+  routerNotice: defineSubject('router.notice', 'commucat.router.notice', protoCodec(Notice)),
   /** Every post-handshake frame a device sends (gateways → the router's work queue). */
   routerInbound: defineSubject('router.inbound', 'commucat.router.inbound', protoCodec(InboundFrame)),
 } as const satisfies SubjectCatalogue;

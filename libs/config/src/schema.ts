@@ -48,6 +48,10 @@ import {
  * | security.rotation.admin_interval_hours      | COMMUCAT_ROTATE_ADMIN_INTERVAL_HOURS  | 168                     | > 0 |
  * | security.rotation.admin_grace_hours         | COMMUCAT_ROTATE_ADMIN_GRACE_HOURS     | 72                      | ≥ 0 |
  * | security.rotation.admin_max_versions        | COMMUCAT_ROTATE_ADMIN_MAX_VERSIONS    | 2                       | > 0 |
+ * | rotation.device.enabled                     | COMMUCAT_ROTATION_DEVICE_ENABLED      | true                    | POST /api/device/csr; false answers 404 |
+ * | rotation.device.min_interval                | COMMUCAT_ROTATION_DEVICE_MIN_INTERVAL | 86400                   | seconds since the device's newest key event, ≥ 0 (0 = no limit) |
+ * | rotation.device.proof_ttl                   | COMMUCAT_ROTATION_DEVICE_PROOF_TTL    | 600                     | seconds a rotation proof may reach ahead, > 0 |
+ * | rotation.device.notify_channel              | COMMUCAT_ROTATION_DEVICE_NOTIFY_CHANNEL | 0                     | channel of the KEY_UPDATE frames, 0..2^32-1 |
  * | security.rate_limit.http_burst              | COMMUCAT_RATE_HTTP_BURST              | 60                      | > 0 |
  * | security.rate_limit.http_window_ms          | COMMUCAT_RATE_HTTP_WINDOW_MS          | 1000                    | > 0 |
  * | security.rate_limit.http_penalty_ms         | COMMUCAT_RATE_HTTP_PENALTY_MS         | 10000                   | ≥ 0 |
@@ -157,6 +161,12 @@ export const CONFIG_KEYS = {
   'security.rotation.admin_interval_hours': key('COMMUCAT_ROTATE_ADMIN_INTERVAL_HOURS', positive(), { default: 168 }),
   'security.rotation.admin_grace_hours': key('COMMUCAT_ROTATE_ADMIN_GRACE_HOURS', nonNegative(), { default: 72 }),
   'security.rotation.admin_max_versions': key('COMMUCAT_ROTATE_ADMIN_MAX_VERSIONS', positive(), { default: 2 }),
+
+  'rotation.device.enabled': key('COMMUCAT_ROTATION_DEVICE_ENABLED', boolean(), { default: true }),
+  'rotation.device.min_interval': key('COMMUCAT_ROTATION_DEVICE_MIN_INTERVAL', nonNegative(), { default: 86400 }),
+  'rotation.device.proof_ttl': key('COMMUCAT_ROTATION_DEVICE_PROOF_TTL', positive(), { default: 600 }),
+  // A CCP-1 channel id is a u32 varint.
+  'rotation.device.notify_channel': key('COMMUCAT_ROTATION_DEVICE_NOTIFY_CHANNEL', integer({ min: 0, max: 0xffff_ffff }), { default: 0 }),
 
   'security.rate_limit.http_burst': key('COMMUCAT_RATE_HTTP_BURST', positive(), { default: 60 }),
   'security.rate_limit.http_window_ms': key('COMMUCAT_RATE_HTTP_WINDOW_MS', positive(), { default: 1000 }),
@@ -273,6 +283,18 @@ export interface CommucatConfig {
       readonly pairingBurst: number;
       readonly pairingWindowMs: number;
       readonly pairingPenaltyMs: number;
+    };
+  };
+  /** Device key rotation over REST (spec rest-storage-ops §4). */
+  readonly rotation: {
+    readonly device: {
+      readonly enabled: boolean;
+      /** Seconds; 0 = a device may rotate again at once. */
+      readonly minInterval: number;
+      /** Seconds a proof's expires_at may lie ahead of now. */
+      readonly proofTtl: number;
+      /** Channel id of the KEY_UPDATE frames. */
+      readonly notifyChannel: number;
     };
   };
   readonly fleet: {

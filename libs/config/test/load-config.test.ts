@@ -40,6 +40,7 @@ describe('defaults', () => {
       adminGraceHours: 72,
       adminMaxVersions: 2,
     });
+    expect(config.rotation).toEqual({ device: { enabled: true, minInterval: 86400, proofTtl: 600, notifyChannel: 0 } });
     expect(config.security.rateLimit).toEqual({
       httpBurst: 60,
       httpWindowMs: 1000,
@@ -295,6 +296,26 @@ describe('validation messages', () => {
     const error = loadError(() => loadConfig({ path: scratch.write(''), env: { ...MINIMAL_ENV, COMMUCAT_REDIS_URL: 'http://user:s3cr3t@cache:6379' } }));
     expect(error.message).toContain('got "http://user:***@cache:6379"');
     expect(error.message).not.toContain('s3cr3t');
+  });
+});
+
+describe('device key rotation keys', () => {
+  it('read the reference env names and the [rotation.device] table', () => {
+    const env = {
+      ...MINIMAL_ENV, COMMUCAT_ROTATION_DEVICE_ENABLED: 'false', COMMUCAT_ROTATION_DEVICE_MIN_INTERVAL: '0',
+      COMMUCAT_ROTATION_DEVICE_PROOF_TTL: '30', COMMUCAT_ROTATION_DEVICE_NOTIFY_CHANNEL: '7',
+    };
+    expect(loadConfig({ path: scratch.write(''), env }).rotation.device).toEqual({ enabled: false, minInterval: 0, proofTtl: 30, notifyChannel: 7 });
+    const path = scratch.write('[rotation.device]\nenabled = false\nmin_interval = 60\nproof_ttl = 120\nnotify_channel = 3\n');
+    expect(loadConfig({ path, env: { ...MINIMAL_ENV } }).rotation.device).toEqual({ enabled: false, minInterval: 60, proofTtl: 120, notifyChannel: 3 });
+  });
+
+  it('refuse a proof_ttl of 0 and a notify_channel beyond u32', () => {
+    expect(loadError(() => loadConfig({ path: scratch.write(''), env: { ...MINIMAL_ENV, COMMUCAT_ROTATION_DEVICE_PROOF_TTL: '0' } })).message).toBe(
+      'invalid config rotation.device.proof_ttl (COMMUCAT_ROTATION_DEVICE_PROOF_TTL): expected a positive integer, got "0"',
+    );
+    const error = loadError(() => loadConfig({ path: scratch.write(''), env: { ...MINIMAL_ENV, COMMUCAT_ROTATION_DEVICE_NOTIFY_CHANNEL: '4294967296' } }));
+    expect(error.issues[0]).toMatchObject({ key: 'rotation.device.notify_channel', source: 'env' });
   });
 });
 

@@ -35,6 +35,18 @@ export const DIRECTORY_ERRORS = {
   cannot_revoke_current_device: status.FAILED_PRECONDITION,
   device_of_other_user: status.PERMISSION_DENIED,
 
+  // device key rotation (spec rest-storage-ops §4.1)
+  rotation_disabled: status.NOT_FOUND,
+  device_not_active: status.PERMISSION_DENIED,
+  rotation_key_malformed: status.INVALID_ARGUMENT,
+  rotation_signature_malformed: status.INVALID_ARGUMENT,
+  rotation_nonce_malformed: status.INVALID_ARGUMENT,
+  rotation_proof_expired: status.INVALID_ARGUMENT,
+  rotation_proof_beyond_ttl: status.INVALID_ARGUMENT,
+  rotation_signature_invalid: status.INVALID_ARGUMENT,
+  rotation_key_unchanged: status.FAILED_PRECONDITION,
+  rotation_interval_not_elapsed: status.FAILED_PRECONDITION,
+
   // friend lists
   too_many_friends: status.INVALID_ARGUMENT,
   friend_user_id_required: status.INVALID_ARGUMENT,

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import type { DirectoryServiceServer } from '@commucat/contracts';
 import type { CertificateAuthority } from './certificate-authority.js';
@@ -7,7 +8,9 @@ import { FriendRequestService } from './friend-request-service.js';
 import { FriendService } from './friend-service.js';
 import { friendStore } from './friend-store.js';
 import type { HelloAuthorizer } from './hello-authorizer.js';
+import type { NoticePublisher } from './notice-publisher.js';
 import { PairingService, type PairingPolicy } from './pairing-service.js';
+import { RotationService, type RotationCounter, type RotationPolicy } from './rotation-service.js';
 import { sessionStore } from './session-store.js';
 import { UploadService } from './upload-service.js';
 import { UserRegistration } from './user-registration.js';
@@ -20,6 +23,11 @@ export interface DirectoryDeps {
   /** server.domain */
   domain: string;
   pairing: PairingPolicy;
+  /** Where KEY_UPDATE notices go (the router's notice stream). */
+  notices: NoticePublisher;
+  rotation: RotationPolicy;
+  rotations?: RotationCounter;
+  logger: Logger;
 }
 
 /** The services behind the RPCs, built once per process. */
@@ -31,6 +39,7 @@ export function directoryServices(deps: DirectoryDeps) {
     friendRequests: new FriendRequestService(deps.pool, deps.domain),
     uploads: new UploadService(deps.pool),
     users: new UserRegistration(deps.pool, deps.domain),
+    rotation: new RotationService(deps.pool, deps.ca, deps.notices, deps.rotation, deps.logger, deps.rotations),
   };
 }
 
@@ -74,5 +83,6 @@ export function directoryHandlers(deps: DirectoryDeps): DirectoryServiceServer {
     setAvatar: async ({ request: req }) => answer(() => s.uploads.setAvatar(req)),
     getUpload: async ({ request: req }) => answer(() => s.uploads.get(req)),
     registerUser: async ({ request: req }) => answer(() => s.users.register(req)),
+    rotateDeviceKey: async ({ request: req }) => answer(() => s.rotation.rotate(req)),
   };
 }

@@ -65,6 +65,11 @@ export const identityStore = {
     );
   },
 
+  async activeDeviceIds(db: Queryable, userId: string): Promise<string[]> {
+    const { rows } = await db.query("SELECT device_id FROM user_device WHERE user_id = $1 AND status = 'active' ORDER BY device_id", [userId]);
+    return rows.map((r) => r.device_id as string);
+  },
+
   async countActiveDevices(db: PoolClient, userId: string): Promise<number> {
     const { rows } = await db.query("SELECT count(*)::int AS n FROM user_device WHERE user_id = $1 AND status = 'active'", [userId]);
     return rows[0].n as number;

@@ -2,10 +2,12 @@
 import { connectBus, Subjects } from '@commucat/bus';
 import { createGrpcClient, runService } from '@commucat/service-kit';
 import { createPgPool, pingPostgres } from '@commucat/storage';
+import { Counter } from '@commucat/telemetry';
 import { DirectoryServiceService, SecretsServiceClient } from '@commucat/contracts';
 import type { RevocationPublisher } from './device-service.js';
 import { directoryHandlers } from './directory-service.js';
 import { HelloAuthorizer } from './hello-authorizer.js';
+import { BusNoticePublisher } from './notice-publisher.js';
 import { PairingService } from './pairing-service.js';
 import { SecretsCertificateAuthority } from './secrets-authority.js';
 import { sessionStore } from './session-store.js';
@@ -13,7 +15,7 @@ import { sessionStore } from './session-store.js';
 const CERTIFICATE_LIFETIME_SECONDS = 30 * 24 * 3600; // the reference's 30 days
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
-runService('directory', async ({ config, logger, runtime }) => {
+runService('directory', async ({ config, logger, runtime, telemetry }) => {
   const pool = createPgPool({ dsn: config.storage.postgresDsn!, max: config.storage.pgPoolMax, applicationName: 'commucat-directory', logger });
   runtime.onShutdown(() => pool.end());
   runtime.addReadinessCheck('postgres', () => pingPostgres(pool));
@@ -46,8 +48,17 @@ runService('directory', async ({ config, logger, runtime }) => {
     certificateReuseMarginSeconds: 24 * 3600,
   });
   const pairing = { pairingTtlSeconds: config.limits.pairingTtl, certificateLifetimeSeconds: CERTIFICATE_LIFETIME_SECONDS };
+  const rotation = {
+    enabled: config.rotation.device.enabled,
+    minIntervalSeconds: config.rotation.device.minInterval,
+    proofTtlSeconds: config.rotation.device.proofTtl,
+    notifyChannel: config.rotation.device.notifyChannel,
+    certificateLifetimeSeconds: CERTIFICATE_LIFETIME_SECONDS,
+  };
   runtime.addGrpcService(DirectoryServiceService, directoryHandlers({
     pool, authorizer, ca: authority, publisher, domain: config.server.domain!, pairing,
+    notices: new BusNoticePublisher(bus), rotation, logger,
+    rotations: new Counter({ name: 'commucat_device_rotations_total', help: 'Device keys rotated over POST /api/device/csr', registers: [telemetry.registry] }),
   }));
 
   const pairings = new PairingService(pool, authority, pairing);

@@ -80,8 +80,14 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
     runtime.onShutdown(() => local.close());
     restLimiter = local;
   }
+  const deviceRotation = {
+    enabled: config.rotation.device.enabled,
+    minIntervalSeconds: config.rotation.device.minInterval,
+    proofTtlSeconds: config.rotation.device.proofTtl,
+  };
   const restDeps: RestDeps = {
     directory,
+    deviceRotation,
     domain: config.server.domain!,
     prologue: context.prologue,
     keepaliveSeconds: config.server.keepalive,
@@ -99,6 +105,7 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
       autoApproveDevices: config.server.autoApproveDevices,
       pairingTtlSeconds: config.limits.pairingTtl,
       maxAutoDevicesPerUser: config.server.maxAutoDevicesPerUser,
+      deviceRotation,
     }),
   };
   const rest = new RestApi({

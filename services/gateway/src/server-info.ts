@@ -1,5 +1,6 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@commucat/ccp1';
 import { noiseKeyJson } from './key-catalog-json.js';
+import type { DeviceRotationSettings } from './rest/rest-deps.js';
 import type { ServerKeys } from './server-keys.js';
 
 export interface ServerInfoSettings {
@@ -10,6 +11,7 @@ export interface ServerInfoSettings {
   autoApproveDevices: boolean;
   pairingTtlSeconds: number;
   maxAutoDevicesPerUser: number;
+  deviceRotation: DeviceRotationSettings;
 }
 
 /**
@@ -28,8 +30,11 @@ export function serverInfo(keys: ServerKeys, s: ServerInfoSettings): Record<stri
     supported_versions: [...SUPPORTED_PROTOCOL_VERSIONS],
     session: { ttl_seconds: s.sessionTtlSeconds, keepalive_interval: s.keepaliveIntervalSeconds },
     presence: { ttl_seconds: s.presenceTtlSeconds },
-    // Device key rotation over REST arrives with the REST API; until then it is off.
-    device_rotation: { enabled: false, min_interval_seconds: 86400, proof_ttl_seconds: 600 },
+    device_rotation: {
+      enabled: s.deviceRotation.enabled,
+      min_interval_seconds: s.deviceRotation.minIntervalSeconds,
+      proof_ttl_seconds: s.deviceRotation.proofTtlSeconds,
+    },
     pairing: { auto_approve: s.autoApproveDevices, pairing_ttl: s.pairingTtlSeconds, max_auto_devices: s.maxAutoDevicesPerUser },
     post_quantum: { enabled: false, kem_algorithm: null, signature_algorithm: null, kem_public_hex: null },
   };

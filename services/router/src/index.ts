@@ -15,6 +15,8 @@ export type { PresenceFramesOptions } from './presence-frames.js';
 export { parsePresenceState, presenceFrameFor } from './presence-payload.js';
 export { InboundLoop } from './inbound-loop.js';
 export type { InboundLoopOptions } from './inbound-loop.js';
+export { NoticeLoop } from './notice-loop.js';
+export type { NoticeLoopOptions } from './notice-loop.js';
 export { KeyedSerialQueue, SerialQueue } from './serial-queue.js';
 export { routerMetrics } from './router-metrics.js';
 export type { RouterMetrics } from './router-metrics.js';

@@ -7,6 +7,7 @@ import { FanOut } from './fan-out.js';
 import { FrameHandlers } from './frame-handlers.js';
 import { InboundLoop } from './inbound-loop.js';
 import { MembershipStore } from './membership-store.js';
+import { NoticeLoop } from './notice-loop.js';
 import { PresenceFrames } from './presence-frames.js';
 import { routerMetrics } from './router-metrics.js';
 
@@ -39,8 +40,12 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   });
   const loop = new InboundLoop({ bus, handlers, metrics: routerMetrics(telemetry.registry), logger, stopping });
   await loop.start();
-  // Hooks run last-added first: the loop finishes the frames it took (and their replies) before
-  // the clients, the bus and the pool close.
+  const notices = new NoticeLoop({ bus, fanOut, logger });
+  await notices.start();
+  // Hooks run last-added first: the loops finish what they took (and its replies) before the
+  // clients, the bus and the pool close. The inbound loop stops first because its stop() aborts
+  // `stopping`, which also releases a notice still waiting for relay.
+  runtime.onShutdown(() => notices.stop());
   runtime.onShutdown(() => loop.stop());
   return { relay_addr: config.fleet.relayAddr, presence_addr: config.fleet.presenceAddr, directory_addr: config.fleet.directoryAddr };
 }, { require: ['storage.postgres_dsn'] });

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { connectBus, Subjects, type Bus } from '@commucat/bus';
+import pino from 'pino';
+import { connectBus, Streams, Subjects, type Bus } from '@commucat/bus';
 import { DeviceKeyPair, signCertificate, x25519PublicKey, type DeviceCertificate, type DeviceCertificateData } from '@commucat/crypto';
-import { DirectoryServiceClient, DirectoryServiceService, HelloVerdict, type DeviceRevoked } from '@commucat/contracts';
+import { DirectoryServiceClient, DirectoryServiceService, HelloVerdict, type DeviceRevoked, type Notice } from '@commucat/contracts';
 import {
   callUnary, createGrpcClient, createServiceRuntime, GrpcStatusError, type ServiceRuntime,
   type UnaryMethodName, type UnaryRequest, type UnaryResponse,
@@ -14,6 +15,8 @@ import type { CertificateAuthority } from '../../src/certificate-authority';
 import { DIRECTORY_ERROR_CODE_METADATA } from '../../src/directory-errors';
 import { directoryHandlers, type DirectoryDeps } from '../../src/directory-service';
 import { HelloAuthorizer } from '../../src/hello-authorizer';
+import { BusNoticePublisher } from '../../src/notice-publisher';
+import type { RotationPolicy } from '../../src/rotation-service';
 
 /** A real CA (the signing code secrets runs), in-process. */
 export class LocalCa implements CertificateAuthority {
@@ -28,6 +31,12 @@ export class LocalCa implements CertificateAuthority {
 
 export const DOMAIN = 'example.org';
 export const PAIRING_TTL = 600;
+export const CERTIFICATE_LIFETIME = 30 * 86400;
+/** The harness's rotation.device.*: no minimum interval, so tests can rotate freshly made devices. */
+export const ROTATION: RotationPolicy = {
+  enabled: true, minIntervalSeconds: 0, proofTtlSeconds: 600, notifyChannel: 7, certificateLifetimeSeconds: CERTIFICATE_LIFETIME,
+};
+export const silentLogger = pino({ level: 'silent' });
 
 export interface SignedUp {
   userId: string;
@@ -50,6 +59,10 @@ export class DirectoryHarness {
   bus!: Bus;
   listener!: Bus;
   revocations: DeviceRevoked[] = [];
+  /** Rotations the directory counted (its commucat_device_rotations_total). */
+  rotationsCounted = 0;
+  /** KEY_UPDATE notices seen on the router's notice subject. */
+  notices: Notice[] = [];
   private telemetry!: Telemetry;
   private runtime!: ServiceRuntime;
   private client!: DirectoryServiceClient;
@@ -61,6 +74,7 @@ export class DirectoryHarness {
     this.bus = await connectBus({ servers: stackEnv().natsUrl, namespace, name: `${prefix}-directory` });
     this.listener = await connectBus({ servers: stackEnv().natsUrl, namespace, name: `${prefix}-listener` });
     this.listener.subscribe(Subjects.deviceRevoked, {}, (event) => { this.revocations.push(event); });
+    this.listener.subscribe(Subjects.routerNotice, {}, (notice) => { this.notices.push(notice); });
     await this.listener.ready();
     this.telemetry = initTelemetry({ serviceName: 'directory-test', logLevel: 'silent' });
     this.runtime = createServiceRuntime({ name: 'directory', grpcBind: '127.0.0.1:0', adminBind: '127.0.0.1:0', telemetry: this.telemetry });
@@ -70,7 +84,11 @@ export class DirectoryHarness {
       ca: this.ca,
       publisher: { deviceRevoked: (event) => this.bus.publish(Subjects.deviceRevoked, {}, event) },
       domain: DOMAIN,
-      pairing: { pairingTtlSeconds: PAIRING_TTL, certificateLifetimeSeconds: 30 * 86400 },
+      pairing: { pairingTtlSeconds: PAIRING_TTL, certificateLifetimeSeconds: CERTIFICATE_LIFETIME },
+      notices: new BusNoticePublisher(this.bus),
+      rotation: ROTATION,
+      rotations: { inc: () => { this.rotationsCounted += 1; } },
+      logger: silentLogger,
     };
     this.runtime.addGrpcService(DirectoryServiceService, directoryHandlers(deps));
     const ports = await this.runtime.start();
@@ -81,6 +99,7 @@ export class DirectoryHarness {
     this.client?.close();
     await this.runtime?.stop();
     await this.telemetry?.shutdown();
+    await this.bus?.removeStream(Streams.routerNotice.name).catch(() => false);
     await this.bus?.close();
     await this.listener?.close();
     await this.db?.drop();

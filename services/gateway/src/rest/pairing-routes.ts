@@ -4,18 +4,10 @@ import { claimedUserJson, rfc3339 } from './json-mappers.js';
 import { directoryCall, type RestDeps } from './rest-deps.js';
 import type { RequestContext, RouteSpec } from './route.js';
 import { RestError } from './problems.js';
+import { certificateText, withRawField } from './raw-json-field.js';
 import { ClaimPairingRequest, ClaimPairingResponse, CreatePairingRequest, CreatePairingResponse } from './schemas.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-/**
- * Appends the certificate to an already serialised object as raw JSON text: its serial is a u64
- * that JSON.parse would round, which would break the signature the device must verify.
- */
-function withRawField(body: Record<string, unknown>, name: string, rawJson: string): string {
-  const text = JSON.stringify(body);
-  return `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}${JSON.stringify(name)}:${rawJson}}`;
-}
 
 export function pairingRoutes(deps: RestDeps): RouteSpec[] {
   const create: RouteSpec = {
@@ -68,14 +60,4 @@ export function pairingRoutes(deps: RestDeps): RouteSpec[] {
     },
   };
   return [create, claim];
-}
-
-function certificateText(json: string): string {
-  try {
-    const parsed: unknown = JSON.parse(json);
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return json;
-  } catch {
-    // fall through
-  }
-  throw RestError.of('internal', 'internal server error');
 }

@@ -4,6 +4,12 @@ import type { Logger } from 'pino';
 import { problemFromGrpc } from './grpc-problems.js';
 import type { SecurityStats } from './security-stats.js';
 
+export interface DeviceRotationSettings {
+  enabled: boolean;
+  minIntervalSeconds: number;
+  proofTtlSeconds: number;
+}
+
 /** What the REST routes need from the gateway process. */
 export interface RestDeps {
   directory: DirectoryServiceClient;
@@ -14,6 +20,8 @@ export interface RestDeps {
   pairingTtlSeconds: number;
   /** `admin.token`; when unset /metrics and /api/security-stats do not exist (404). */
   adminToken?: string;
+  /** rotation.device.*; absent or disabled: POST /api/device/csr does not exist (404). */
+  deviceRotation?: DeviceRotationSettings;
   serverInfo(): Record<string, unknown>;
   isReady(): boolean;
   metrics: { contentType: string; text(): Promise<string> };

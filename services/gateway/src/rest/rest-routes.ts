@@ -8,6 +8,7 @@ import { p2pAssistRoutes } from './p2p-assist.js';
 import { pairingRoutes } from './pairing-routes.js';
 import type { RestDeps } from './rest-deps.js';
 import type { RouteSpec } from './route.js';
+import { rotationRoutes } from './rotation-routes.js';
 
 /** Every REST route of the edge, in match order. */
 export function restRoutes(deps: RestDeps): RouteSpec[] {
@@ -15,6 +16,7 @@ export function restRoutes(deps: RestDeps): RouteSpec[] {
     ...metaRoutes(deps),
     ...pairingRoutes(deps),
     ...deviceRoutes(deps),
+    ...rotationRoutes(deps),
     ...friendRoutes(deps),
     ...avatarRoutes(deps),
     ...p2pAssistRoutes(deps),

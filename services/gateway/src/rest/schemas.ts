@@ -166,6 +166,27 @@ export const DeviceListResponse = named('DeviceList', z.strictObject({ devices: 
 export const RevokeDeviceRequest = named('RevokeDeviceRequest', z.strictObject({ device_id: z.string().max(256) }));
 export const RevokeDeviceResponse = named('RevokedDevice', z.strictObject({ device_id: z.string(), status: z.literal('revoked') }));
 
+// ---- device key rotation ----
+
+export const DeviceRotationRequest = named('DeviceRotationRequest', z.strictObject({
+  public_key: hexIn(32).describe('the new Ed25519 public key'),
+  signature: hexIn(64).describe('Ed25519 by the CURRENT key over BLAKE3("commucat:device-rotation:v1" || device_id || public_key || expires_at (UNIX seconds, i64 big-endian) || nonce)'),
+  expires_at: timestamp.describe('RFC 3339; the proof is valid until then (at most rotation.device.proof_ttl ahead); fractions of a second are dropped before signing'),
+  nonce: nullable(z.string().regex(/^(?:[0-9a-fA-F]{2}){8,}$/, 'hex of at least 8 bytes').max(512)),
+}));
+
+export const DeviceRotationResponse = named('DeviceRotation', z.strictObject({
+  device_id: z.string(),
+  user_id: z.string(),
+  public_key: hex(32),
+  old_public_key: hex(32),
+  rotation_id: z.string(),
+  event_id: z.string(),
+  applied_at: timestamp,
+  proof_expires_at: timestamp,
+  certificate: DeviceCertificateJson,
+}));
+
 // ---- friends ----
 
 export const PutFriendsRequest = named('PutFriendsRequest', z.strictObject({

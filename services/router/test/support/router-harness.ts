@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { connectBus, Streams, Subjects, type Bus } from '@commucat/bus';
 import { decodeFrame, encodeFrame, type Frame } from '@commucat/ccp1';
 import {
-  type Delivery, PresenceServiceClient, PresenceServiceService, RelayServiceClient, RelayServiceService, type Reply,
+  type Delivery, type Notice, PresenceServiceClient, PresenceServiceService, RelayServiceClient, RelayServiceService, type Reply,
 } from '@commucat/contracts';
 import { createGrpcClient, createServiceRuntime, type ServiceRuntime } from '@commucat/service-kit';
 import { createRedis, type Redis } from '@commucat/storage';
@@ -19,6 +19,7 @@ import { FanOut } from '../../src/fan-out';
 import { FrameHandlers } from '../../src/frame-handlers';
 import { InboundLoop } from '../../src/inbound-loop';
 import { MembershipStore } from '../../src/membership-store';
+import { NoticeLoop } from '../../src/notice-loop';
 import { PresenceFrames } from '../../src/presence-frames';
 import { routerMetrics } from '../../src/router-metrics';
 
@@ -50,6 +51,7 @@ export class RouterHarness {
     readonly registry: Registry,
     private readonly bus: Bus,
     private readonly loop: InboundLoop,
+    private readonly notices: NoticeLoop,
     private readonly cleanup: Array<() => unknown>,
   ) {}
 
@@ -82,6 +84,7 @@ export class RouterHarness {
     const bus = await connectBus({ servers: natsUrl, name: 'router-test', namespace: newId('rt') });
     cleanup.push(() => bus.close());
     cleanup.push(() => bus.removeStream(Streams.routerInbound.name));
+    cleanup.push(() => bus.removeStream(Streams.routerNotice.name));
     const membership = new MembershipStore(db.pool);
     const registry = new Registry();
     const stopping = new AbortController();
@@ -92,8 +95,11 @@ export class RouterHarness {
       bus, stopping, logger: silent, metrics: routerMetrics(registry),
       handlers: new FrameHandlers({ membership, fanOut, presenceFrames, logger: silent }),
     });
+    const notices = new NoticeLoop({ bus, fanOut, logger: silent });
+    // Stopped after the inbound loop, whose stop() aborts `stopping` (as in main.ts).
+    cleanup.push(() => notices.stop());
     cleanup.push(() => loop.stop());
-    const harness = new RouterHarness(db, relayQueue, routes, membership, registry, bus, loop, cleanup);
+    const harness = new RouterHarness(db, relayQueue, routes, membership, registry, bus, loop, notices, cleanup);
     await harness.listen();
     return harness;
   }
@@ -105,6 +111,7 @@ export class RouterHarness {
     });
     this.bus.subscribe(Subjects.gatewayDelivery, params, (delivery) => this.record({ kind: 'delivery', delivery }));
     await this.loop.start();
+    await this.notices.start();
   }
 
   /** Waits until the subscriptions are registered with the server, so nothing published later is missed. */
@@ -132,6 +139,11 @@ export class RouterHarness {
       frame: Buffer.from(frame instanceof Uint8Array ? frame : encodeFrame(frame)), receivedAt: Date.now(),
       idempotentSend: opts.idempotentSend ?? false,
     }).catch((err: unknown) => this.record({ kind: 'publish-failed', error: String(err) }));
+  }
+
+  /** Publishes a server notice to the router's notice stream, as directory does after a key rotation. */
+  async notify(notice: Notice): Promise<void> {
+    await this.bus.publishDurable(Subjects.routerNotice, {}, notice);
   }
 
   /** Registers the device as online on this fake gateway. */

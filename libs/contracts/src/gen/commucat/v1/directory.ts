@@ -78,6 +78,36 @@ export function helloVerdictToJSON(object: HelloVerdict): string {
   }
 }
 
+export interface RotateDeviceKeyRequest {
+  /** The caller, from its session: a device rotates only its own key. */
+  userId: string;
+  deviceId: string;
+  newPublicKey: Buffer;
+  /**
+   * Ed25519 by the CURRENT key over BLAKE3("commucat:device-rotation:v1" || device_id ||
+   * new_public_key || expires_at as i64 big-endian || nonce).
+   */
+  signature: Buffer;
+  /** Unix seconds; must be in the future and within rotation.device.proof_ttl. */
+  expiresAt: number;
+  nonce: Buffer;
+}
+
+export interface RotateDeviceKeyResponse {
+  deviceId: string;
+  userId: string;
+  publicKey: Buffer;
+  oldPublicKey: Buffer;
+  rotationId: string;
+  eventId: string;
+  /** Unix milliseconds. */
+  appliedAt: number;
+  /** Unix seconds (the proof's expires_at). */
+  proofExpiresAt: number;
+  /** The new certificate as lossless JSON text with sorted keys. */
+  certificateJson: string;
+}
+
 export interface PairingCode {
   /** `XXXX-XXXX` from ABCDEFGHJKMNPQRSTUVWXYZ23456789. */
   pairCode: string;
@@ -358,6 +388,421 @@ export interface ValidateSessionResponse {
   deviceId: string;
   expiresAt: number;
 }
+
+function createBaseRotateDeviceKeyRequest(): RotateDeviceKeyRequest {
+  return {
+    userId: "",
+    deviceId: "",
+    newPublicKey: Buffer.alloc(0),
+    signature: Buffer.alloc(0),
+    expiresAt: 0,
+    nonce: Buffer.alloc(0),
+  };
+}
+
+export const RotateDeviceKeyRequest: MessageFns<RotateDeviceKeyRequest> = {
+  encode(message: RotateDeviceKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.deviceId !== "") {
+      writer.uint32(18).string(message.deviceId);
+    }
+    if (message.newPublicKey.length !== 0) {
+      writer.uint32(26).bytes(message.newPublicKey);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(34).bytes(message.signature);
+    }
+    if (message.expiresAt !== 0) {
+      writer.uint32(40).int64(message.expiresAt);
+    }
+    if (message.nonce.length !== 0) {
+      writer.uint32(50).bytes(message.nonce);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateDeviceKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateDeviceKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.newPublicKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.expiresAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.nonce = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateDeviceKeyRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      newPublicKey: isSet(object.newPublicKey)
+        ? Buffer.from(bytesFromBase64(object.newPublicKey))
+        : isSet(object.new_public_key)
+        ? Buffer.from(bytesFromBase64(object.new_public_key))
+        : Buffer.alloc(0),
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+      expiresAt: isSet(object.expiresAt)
+        ? globalThis.Number(object.expiresAt)
+        : isSet(object.expires_at)
+        ? globalThis.Number(object.expires_at)
+        : 0,
+      nonce: isSet(object.nonce) ? Buffer.from(bytesFromBase64(object.nonce)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: RotateDeviceKeyRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.newPublicKey.length !== 0) {
+      obj.newPublicKey = base64FromBytes(message.newPublicKey);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    if (message.expiresAt !== 0) {
+      obj.expiresAt = Math.round(message.expiresAt);
+    }
+    if (message.nonce.length !== 0) {
+      obj.nonce = base64FromBytes(message.nonce);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateDeviceKeyRequest>, I>>(base?: I): RotateDeviceKeyRequest {
+    return RotateDeviceKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateDeviceKeyRequest>, I>>(object: I): RotateDeviceKeyRequest {
+    const message = createBaseRotateDeviceKeyRequest();
+    message.userId = object.userId ?? "";
+    message.deviceId = object.deviceId ?? "";
+    message.newPublicKey = object.newPublicKey ?? Buffer.alloc(0);
+    message.signature = object.signature ?? Buffer.alloc(0);
+    message.expiresAt = object.expiresAt ?? 0;
+    message.nonce = object.nonce ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseRotateDeviceKeyResponse(): RotateDeviceKeyResponse {
+  return {
+    deviceId: "",
+    userId: "",
+    publicKey: Buffer.alloc(0),
+    oldPublicKey: Buffer.alloc(0),
+    rotationId: "",
+    eventId: "",
+    appliedAt: 0,
+    proofExpiresAt: 0,
+    certificateJson: "",
+  };
+}
+
+export const RotateDeviceKeyResponse: MessageFns<RotateDeviceKeyResponse> = {
+  encode(message: RotateDeviceKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== "") {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    if (message.publicKey.length !== 0) {
+      writer.uint32(26).bytes(message.publicKey);
+    }
+    if (message.oldPublicKey.length !== 0) {
+      writer.uint32(34).bytes(message.oldPublicKey);
+    }
+    if (message.rotationId !== "") {
+      writer.uint32(42).string(message.rotationId);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(50).string(message.eventId);
+    }
+    if (message.appliedAt !== 0) {
+      writer.uint32(56).int64(message.appliedAt);
+    }
+    if (message.proofExpiresAt !== 0) {
+      writer.uint32(64).int64(message.proofExpiresAt);
+    }
+    if (message.certificateJson !== "") {
+      writer.uint32(74).string(message.certificateJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateDeviceKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateDeviceKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.publicKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.oldPublicKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.rotationId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.appliedAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.proofExpiresAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.certificateJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateDeviceKeyResponse {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      publicKey: isSet(object.publicKey)
+        ? Buffer.from(bytesFromBase64(object.publicKey))
+        : isSet(object.public_key)
+        ? Buffer.from(bytesFromBase64(object.public_key))
+        : Buffer.alloc(0),
+      oldPublicKey: isSet(object.oldPublicKey)
+        ? Buffer.from(bytesFromBase64(object.oldPublicKey))
+        : isSet(object.old_public_key)
+        ? Buffer.from(bytesFromBase64(object.old_public_key))
+        : Buffer.alloc(0),
+      rotationId: isSet(object.rotationId)
+        ? globalThis.String(object.rotationId)
+        : isSet(object.rotation_id)
+        ? globalThis.String(object.rotation_id)
+        : "",
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      appliedAt: isSet(object.appliedAt)
+        ? globalThis.Number(object.appliedAt)
+        : isSet(object.applied_at)
+        ? globalThis.Number(object.applied_at)
+        : 0,
+      proofExpiresAt: isSet(object.proofExpiresAt)
+        ? globalThis.Number(object.proofExpiresAt)
+        : isSet(object.proof_expires_at)
+        ? globalThis.Number(object.proof_expires_at)
+        : 0,
+      certificateJson: isSet(object.certificateJson)
+        ? globalThis.String(object.certificateJson)
+        : isSet(object.certificate_json)
+        ? globalThis.String(object.certificate_json)
+        : "",
+    };
+  },
+
+  toJSON(message: RotateDeviceKeyResponse): unknown {
+    const obj: any = {};
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.publicKey.length !== 0) {
+      obj.publicKey = base64FromBytes(message.publicKey);
+    }
+    if (message.oldPublicKey.length !== 0) {
+      obj.oldPublicKey = base64FromBytes(message.oldPublicKey);
+    }
+    if (message.rotationId !== "") {
+      obj.rotationId = message.rotationId;
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.appliedAt !== 0) {
+      obj.appliedAt = Math.round(message.appliedAt);
+    }
+    if (message.proofExpiresAt !== 0) {
+      obj.proofExpiresAt = Math.round(message.proofExpiresAt);
+    }
+    if (message.certificateJson !== "") {
+      obj.certificateJson = message.certificateJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateDeviceKeyResponse>, I>>(base?: I): RotateDeviceKeyResponse {
+    return RotateDeviceKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateDeviceKeyResponse>, I>>(object: I): RotateDeviceKeyResponse {
+    const message = createBaseRotateDeviceKeyResponse();
+    message.deviceId = object.deviceId ?? "";
+    message.userId = object.userId ?? "";
+    message.publicKey = object.publicKey ?? Buffer.alloc(0);
+    message.oldPublicKey = object.oldPublicKey ?? Buffer.alloc(0);
+    message.rotationId = object.rotationId ?? "";
+    message.eventId = object.eventId ?? "";
+    message.appliedAt = object.appliedAt ?? 0;
+    message.proofExpiresAt = object.proofExpiresAt ?? 0;
+    message.certificateJson = object.certificateJson ?? "";
+    return message;
+  },
+};
 
 function createBasePairingCode(): PairingCode {
   return {
@@ -4790,6 +5235,22 @@ export const DirectoryServiceService = {
     responseSerialize: (value: UserProfile): Buffer => Buffer.from(UserProfile.encode(value).finish()),
     responseDeserialize: (value: Buffer): UserProfile => UserProfile.decode(value),
   },
+  /**
+   * POST /api/device/csr (spec rest-storage-ops §4): replaces the device's key after a proof
+   * signed with its current key, issues a new certificate, and publishes a KEY_UPDATE notice
+   * (commucat.router.notice) for every device of the user and of its mutual friends.
+   */
+  rotateDeviceKey: {
+    path: "/commucat.v1.DirectoryService/RotateDeviceKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateDeviceKeyRequest): Buffer =>
+      Buffer.from(RotateDeviceKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateDeviceKeyRequest => RotateDeviceKeyRequest.decode(value),
+    responseSerialize: (value: RotateDeviceKeyResponse): Buffer =>
+      Buffer.from(RotateDeviceKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateDeviceKeyResponse => RotateDeviceKeyResponse.decode(value),
+  },
 } as const;
 
 export interface DirectoryServiceServer extends UntypedServiceImplementation {
@@ -4835,6 +5296,12 @@ export interface DirectoryServiceServer extends UntypedServiceImplementation {
   getUpload: handleUnaryCall<GetUploadRequest, GetUploadResponse>;
   /** CLI `register-user`. */
   registerUser: handleUnaryCall<RegisterUserRequest, UserProfile>;
+  /**
+   * POST /api/device/csr (spec rest-storage-ops §4): replaces the device's key after a proof
+   * signed with its current key, issues a new certificate, and publishes a KEY_UPDATE notice
+   * (commucat.router.notice) for every device of the user and of its mutual friends.
+   */
+  rotateDeviceKey: handleUnaryCall<RotateDeviceKeyRequest, RotateDeviceKeyResponse>;
 }
 
 export interface DirectoryServiceClient extends Client {
@@ -5131,6 +5598,26 @@ export interface DirectoryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UserProfile) => void,
+  ): ClientUnaryCall;
+  /**
+   * POST /api/device/csr (spec rest-storage-ops §4): replaces the device's key after a proof
+   * signed with its current key, issues a new certificate, and publishes a KEY_UPDATE notice
+   * (commucat.router.notice) for every device of the user and of its mutual friends.
+   */
+  rotateDeviceKey(
+    request: RotateDeviceKeyRequest,
+    callback: (error: ServiceError | null, response: RotateDeviceKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateDeviceKey(
+    request: RotateDeviceKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateDeviceKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateDeviceKey(
+    request: RotateDeviceKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateDeviceKeyResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -72,6 +72,22 @@ export interface DeviceRevoked {
   at: number;
 }
 
+/**
+ * A frame the server itself sends to a set of devices (e.g. KEY_UPDATE after a device key
+ * rotation), published durably to the router, which queues it in relay (when `queue`) and
+ * delivers it live like any other frame.
+ */
+export interface Notice {
+  deviceIds: string[];
+  /** One encoded CCP-1 frame (its sequence is rewritten per connection). */
+  frame: Buffer;
+  /** Unique per notice: the relay idempotency key, so a notice handled twice is stored once. */
+  messageId: string;
+  channelId: number;
+  /** Queue for offline devices (true) or deliver to online devices only (false). */
+  queue: boolean;
+}
+
 function createBasePresenceChanged(): PresenceChanged {
   return { deviceId: "", userId: "", state: "", gatewayId: "", connectionId: "", at: 0 };
 }
@@ -797,6 +813,151 @@ export const DeviceRevoked: MessageFns<DeviceRevoked> = {
     message.deviceId = object.deviceId ?? "";
     message.userId = object.userId ?? "";
     message.at = object.at ?? 0;
+    return message;
+  },
+};
+
+function createBaseNotice(): Notice {
+  return { deviceIds: [], frame: Buffer.alloc(0), messageId: "", channelId: 0, queue: false };
+}
+
+export const Notice: MessageFns<Notice> = {
+  encode(message: Notice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deviceIds) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.frame.length !== 0) {
+      writer.uint32(18).bytes(message.frame);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(26).string(message.messageId);
+    }
+    if (message.channelId !== 0) {
+      writer.uint32(32).uint32(message.channelId);
+    }
+    if (message.queue !== false) {
+      writer.uint32(40).bool(message.queue);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Notice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNotice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.frame = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.channelId = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.queue = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Notice {
+    return {
+      deviceIds: globalThis.Array.isArray(object?.deviceIds)
+        ? object.deviceIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.device_ids)
+        ? object.device_ids.map((e: any) => globalThis.String(e))
+        : [],
+      frame: isSet(object.frame) ? Buffer.from(bytesFromBase64(object.frame)) : Buffer.alloc(0),
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      channelId: isSet(object.channelId)
+        ? globalThis.Number(object.channelId)
+        : isSet(object.channel_id)
+        ? globalThis.Number(object.channel_id)
+        : 0,
+      queue: isSet(object.queue) ? globalThis.Boolean(object.queue) : false,
+    };
+  },
+
+  toJSON(message: Notice): unknown {
+    const obj: any = {};
+    if (message.deviceIds?.length) {
+      obj.deviceIds = message.deviceIds;
+    }
+    if (message.frame.length !== 0) {
+      obj.frame = base64FromBytes(message.frame);
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.channelId !== 0) {
+      obj.channelId = Math.round(message.channelId);
+    }
+    if (message.queue !== false) {
+      obj.queue = message.queue;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Notice>, I>>(base?: I): Notice {
+    return Notice.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Notice>, I>>(object: I): Notice {
+    const message = createBaseNotice();
+    message.deviceIds = object.deviceIds?.map((e) => e) || [];
+    message.frame = object.frame ?? Buffer.alloc(0);
+    message.messageId = object.messageId ?? "";
+    message.channelId = object.channelId ?? 0;
+    message.queue = object.queue ?? false;
     return message;
   },
 };
