@@ -3,11 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/commucat/cargo-target
 
-.PHONY: help up down status deps build test test-unit test-interop test-integration bench proto clean
+.PHONY: help up down status diagnose deps build test test-unit test-interop test-integration bench proto clean
 
 help:
 	@echo "make up      install what is missing, build, start the whole fleet, print the gateway URL"
 	@echo "make down    stop the fleet and the local stack"
+	@echo "make diagnose  check the stack and every service of the local fleet"
 	@echo "make test    every suite: unit, interop (Rust harness), integration against the real fleet"
 	@echo "make bench   benchmarks, printed as a table"
 	@echo "make proto   regenerate libs/contracts from proto/"
@@ -20,6 +21,9 @@ down:
 
 status:
 	@bash scripts/fleet.sh status
+
+diagnose:
+	@bash scripts/fleet.sh cli diagnose
 
 deps:
 	@test -d node_modules || npm ci --no-audit --no-fund

@@ -118,9 +118,16 @@ cmd_status() {
   done
 }
 
+# The operator CLI with the local fleet's settings (stack DSNs, config file, KEK).
+cmd_cli() {
+  fleet_env
+  exec node "$ROOT/services/cli/dist/main.js" "$@"
+}
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  cli) shift; cmd_cli "$@" ;;
+  *) echo "usage: $0 up|down|status|cli <command>" >&2; exit 2 ;;
 esac
