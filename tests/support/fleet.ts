@@ -130,6 +130,21 @@ export class TestFleet {
     await this.startProcess(service, service, {});
   }
 
+  /**
+   * A further instance of a service under another name, on its own gRPC port (e.g. a second
+   * secrets replica sharing the database). Other services keep talking to the first instance.
+   */
+  async startExtra(service: Exclude<FleetService, 'gateway'>, name: string, extraEnv: Record<string, string> = {}): Promise<void> {
+    if (this.processes.has(name)) throw new Error(`process ${name} already runs`);
+    const grpcPort = await freePort();
+    await this.startProcess(name, service, { [`COMMUCAT_${service.toUpperCase()}_GRPC_BIND`]: `127.0.0.1:${grpcPort}`, ...extraEnv });
+  }
+
+  /** Names of every running process (e.g. to scan all their logs). */
+  processNames(): string[] {
+    return [...this.processes.keys()];
+  }
+
   private async startProcess(name: string, service: FleetService, extra: Record<string, string>): Promise<void> {
     const adminPort = await freePort();
     const env = { ...this.baseEnv, ...extra, [`COMMUCAT_${service.toUpperCase()}_ADMIN_BIND`]: `127.0.0.1:${adminPort}` };

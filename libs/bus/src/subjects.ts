@@ -15,7 +15,7 @@
  * Example entry:
  *   presenceChanged: defineSubject('presence.changed', 'commucat.presence.changed', protoCodec(PresenceChanged)),
  */
-import { Delivery, DeviceRevoked, InboundFrame, Notice, PresenceChanged, Reply } from '@commucat/contracts';
+import { Delivery, DeviceRevoked, InboundFrame, Notice, PresenceChanged, Reply, SecretsKeysChanged } from '@commucat/contracts';
 import { protoCodec } from './codec';
 import { defineSubject, type SubjectDef } from './subject-def';
 
@@ -35,6 +35,8 @@ export const Subjects = {
   routerNotice: defineSubject('router.notice', 'commucat.router.notice', protoCodec(Notice)),
   /** Every post-handshake frame a device sends (gateways → the router's work queue). */
   routerInbound: defineSubject('router.inbound', 'commucat.router.inbound', protoCodec(InboundFrame)),
+  /** Secrets rotated or expired a key (secrets → every gateway, which reloads its catalogue). */
+  secretsKeysChanged: defineSubject('secrets.keys_changed', 'commucat.secrets.keys_changed', protoCodec(SecretsKeysChanged)),
 } as const satisfies SubjectCatalogue;
 
 export type SubjectName = keyof typeof Subjects;

@@ -10,7 +10,9 @@ export {
 } from './load';
 export {
   CONFIG_KEYS,
+  LEDGER_MODES,
   LOG_LEVELS,
+  type LedgerMode,
   SERVICE_NAMES,
   TRANSPORT_ENCRYPTION_MODES,
   type CommucatConfig,

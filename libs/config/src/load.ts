@@ -130,6 +130,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): CommucatConfig {
 
   checkPairs(values, raws, report);
   checkNoiseKeyPair(values, raws, report);
+  if (values.get('ledger.mode') === 'file' && !values.has('ledger.target')) {
+    report('ledger.target', { code: 'CONFIG_MISSING_REQUIRED', env: CONFIG_KEYS['ledger.target'].env, message: `missing required config ${where('ledger.target')}: ledger.mode = file needs it` });
+  }
 
   for (const key of [...ALWAYS_REQUIRED, ...(opts.require ?? [])]) {
     if (values.has(key) || raws.has(key)) continue;

@@ -48,6 +48,15 @@ import {
  * | security.rotation.admin_interval_hours      | COMMUCAT_ROTATE_ADMIN_INTERVAL_HOURS  | 168                     | > 0 |
  * | security.rotation.admin_grace_hours         | COMMUCAT_ROTATE_ADMIN_GRACE_HOURS     | 72                      | ≥ 0 |
  * | security.rotation.admin_max_versions        | COMMUCAT_ROTATE_ADMIN_MAX_VERSIONS    | 2                       | > 0 |
+ * | security.rotation.noise_enabled             | COMMUCAT_ROTATE_NOISE_ENABLED         | false                   | false: the first Noise key never rotates nor expires (the real client pins it) (new) |
+ * | security.rotation.noise_interval_seconds    | COMMUCAT_ROTATE_NOISE_INTERVAL_SECONDS | unset                  | > 0; overrides noise_interval_hours (new) |
+ * | security.rotation.noise_grace_seconds       | COMMUCAT_ROTATE_NOISE_GRACE_SECONDS   | unset                   | ≥ 0; overrides noise_grace_hours (new) |
+ * | security.rotation.admin_interval_seconds    | COMMUCAT_ROTATE_ADMIN_INTERVAL_SECONDS | unset                  | > 0; overrides admin_interval_hours (new) |
+ * | security.rotation.admin_grace_seconds       | COMMUCAT_ROTATE_ADMIN_GRACE_SECONDS   | unset                   | ≥ 0; overrides admin_grace_hours (new) |
+ * | security.rotation.tick_seconds              | COMMUCAT_ROTATE_TICK_SECONDS          | 60                      | > 0; how often secrets checks for due rotations (new) |
+ * | security.rotation.admin_token_file          | COMMUCAT_ADMIN_TOKEN_FILE             | unset                   | file (mode 0600) that receives each generated admin token (new) |
+ * | ledger.mode                                 | COMMUCAT_LEDGER                       | null                    | null / file / debug |
+ * | ledger.target                               | COMMUCAT_LEDGER_TARGET                | unset                   | file path; required for file |
  * | rotation.device.enabled                     | COMMUCAT_ROTATION_DEVICE_ENABLED      | true                    | POST /api/device/csr; false answers 404 |
  * | rotation.device.min_interval                | COMMUCAT_ROTATION_DEVICE_MIN_INTERVAL | 86400                   | seconds since the device's newest key event, ≥ 0 (0 = no limit) |
  * | rotation.device.proof_ttl                   | COMMUCAT_ROTATION_DEVICE_PROOF_TTL    | 600                     | seconds a rotation proof may reach ahead, > 0 |
@@ -111,6 +120,9 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 export const TRANSPORT_ENCRYPTION_MODES = ['optional', 'always', 'required'] as const;
 export type TransportEncryption = (typeof TRANSPORT_ENCRYPTION_MODES)[number];
 
+export const LEDGER_MODES = ['null', 'file', 'debug'] as const;
+export type LedgerMode = (typeof LEDGER_MODES)[number];
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -161,6 +173,17 @@ export const CONFIG_KEYS = {
   'security.rotation.admin_interval_hours': key('COMMUCAT_ROTATE_ADMIN_INTERVAL_HOURS', positive(), { default: 168 }),
   'security.rotation.admin_grace_hours': key('COMMUCAT_ROTATE_ADMIN_GRACE_HOURS', nonNegative(), { default: 72 }),
   'security.rotation.admin_max_versions': key('COMMUCAT_ROTATE_ADMIN_MAX_VERSIONS', positive(), { default: 2 }),
+  // Off by default: the real client stores the server key once and never refreshes it.
+  'security.rotation.noise_enabled': key('COMMUCAT_ROTATE_NOISE_ENABLED', boolean(), { default: false }),
+  'security.rotation.noise_interval_seconds': key('COMMUCAT_ROTATE_NOISE_INTERVAL_SECONDS', positive()),
+  'security.rotation.noise_grace_seconds': key('COMMUCAT_ROTATE_NOISE_GRACE_SECONDS', nonNegative()),
+  'security.rotation.admin_interval_seconds': key('COMMUCAT_ROTATE_ADMIN_INTERVAL_SECONDS', positive()),
+  'security.rotation.admin_grace_seconds': key('COMMUCAT_ROTATE_ADMIN_GRACE_SECONDS', nonNegative()),
+  'security.rotation.tick_seconds': key('COMMUCAT_ROTATE_TICK_SECONDS', positive(), { default: 60 }),
+  'security.rotation.admin_token_file': key('COMMUCAT_ADMIN_TOKEN_FILE', nonEmptyString('a file path')),
+
+  'ledger.mode': key('COMMUCAT_LEDGER', oneOf(LEDGER_MODES), { default: 'null' }),
+  'ledger.target': key('COMMUCAT_LEDGER_TARGET', nonEmptyString('a file path')),
 
   'rotation.device.enabled': key('COMMUCAT_ROTATION_DEVICE_ENABLED', boolean(), { default: true }),
   'rotation.device.min_interval': key('COMMUCAT_ROTATION_DEVICE_MIN_INTERVAL', nonNegative(), { default: 86400 }),
@@ -255,6 +278,8 @@ export interface CommucatConfig {
     readonly secretsKek?: string;
   };
   readonly admin: { readonly token?: string };
+  /** Audit ledger (spec rest-storage-ops §6). */
+  readonly ledger: { readonly mode: LedgerMode; readonly target?: string };
   readonly limits: {
     readonly presenceTtl: number;
     readonly relayTtl: number;
@@ -269,6 +294,13 @@ export interface CommucatConfig {
       readonly adminIntervalHours: number;
       readonly adminGraceHours: number;
       readonly adminMaxVersions: number;
+      readonly noiseEnabled: boolean;
+      readonly noiseIntervalSeconds?: number;
+      readonly noiseGraceSeconds?: number;
+      readonly adminIntervalSeconds?: number;
+      readonly adminGraceSeconds?: number;
+      readonly tickSeconds: number;
+      readonly adminTokenFile?: string;
     };
     readonly rateLimit: {
       readonly httpBurst: number;

@@ -39,7 +39,10 @@ describe('defaults', () => {
       adminIntervalHours: 168,
       adminGraceHours: 72,
       adminMaxVersions: 2,
+      noiseEnabled: false,
+      tickSeconds: 60,
     });
+    expect(config.ledger).toEqual({ mode: 'null' });
     expect(config.rotation).toEqual({ device: { enabled: true, minInterval: 86400, proofTtl: 600, notifyChannel: 0 } });
     expect(config.security.rateLimit).toEqual({
       httpBurst: 60,
@@ -316,6 +319,29 @@ describe('device key rotation keys', () => {
     );
     const error = loadError(() => loadConfig({ path: scratch.write(''), env: { ...MINIMAL_ENV, COMMUCAT_ROTATION_DEVICE_NOTIFY_CHANNEL: '4294967296' } }));
     expect(error.issues[0]).toMatchObject({ key: 'rotation.device.notify_channel', source: 'env' });
+  });
+});
+
+describe('secret rotation and ledger keys', () => {
+  it('read the rotation overrides, the admin token file and the ledger from the environment', () => {
+    const env = {
+      ...MINIMAL_ENV, COMMUCAT_ROTATE_NOISE_ENABLED: 'true', COMMUCAT_ROTATE_NOISE_INTERVAL_SECONDS: '5', COMMUCAT_ROTATE_NOISE_GRACE_SECONDS: '0',
+      COMMUCAT_ROTATE_ADMIN_INTERVAL_SECONDS: '7', COMMUCAT_ROTATE_ADMIN_GRACE_SECONDS: '2', COMMUCAT_ROTATE_TICK_SECONDS: '1',
+      COMMUCAT_ADMIN_TOKEN_FILE: '/run/commucat/admin-token', COMMUCAT_LEDGER: 'file', COMMUCAT_LEDGER_TARGET: '/var/log/ledger.jsonl',
+    };
+    const config = loadConfig({ path: scratch.write(''), env });
+    expect(config.security.rotation).toMatchObject({
+      noiseEnabled: true, noiseIntervalSeconds: 5, noiseGraceSeconds: 0, adminIntervalSeconds: 7, adminGraceSeconds: 2, tickSeconds: 1,
+      adminTokenFile: '/run/commucat/admin-token',
+    });
+    expect(config.ledger).toEqual({ mode: 'file', target: '/var/log/ledger.jsonl' });
+  });
+
+  it('requires ledger.target for the file ledger and refuses unknown modes', () => {
+    expect(loadError(() => loadConfig({ path: scratch.write(''), env: { ...MINIMAL_ENV, COMMUCAT_LEDGER: 'file' } })).issues[0])
+      .toMatchObject({ key: 'ledger.target', code: 'CONFIG_MISSING_REQUIRED' });
+    expect(loadError(() => loadConfig({ path: scratch.write(''), env: { ...MINIMAL_ENV, COMMUCAT_LEDGER: 'chain' } })).issues[0])
+      .toMatchObject({ key: 'ledger.mode', code: 'CONFIG_INVALID_VALUE' });
   });
 });
 

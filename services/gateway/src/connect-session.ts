@@ -9,7 +9,7 @@ import { HelloVerdict, type AuthorizeHelloResponse } from '@commucat/contracts';
 import type { Logger } from 'pino';
 import { clientAcknowledgedSeqs } from './client-acks.js';
 import { DeliveryStream } from './delivery-stream.js';
-import { HandshakeError, invalidRequest } from './handshake-error.js';
+import { HandshakeError, invalidRequest, keyExpired } from './handshake-error.js';
 import { parseHello, type ParsedHello } from './hello.js';
 import { noiseKeyJson, rfc3339 } from './key-catalog-json.js';
 import type { ConnectSink } from './connect-sink.js';
@@ -248,6 +248,17 @@ export class ConnectSession {
         throw new HandshakeError('crypto', 'IK static key differs from client_static');
       }
       return { noise, key };
+    }
+    // A client pinned to a key that has since expired gets told to refetch server-info instead of a
+    // vague failure. The expired key only identifies the case: the handshake never continues under it.
+    for (const key of this.ctx.keys.expired()) {
+      const probe = new NoiseHandshake({ pattern: hello.pattern, initiator: false, prologue: this.ctx.prologue, staticKey: key.key });
+      try {
+        probe.readMessage(hello.msg1);
+      } catch {
+        continue;
+      }
+      throw keyExpired(key.version);
     }
     throw invalidRequest('Noise msg1 does not decrypt under any active server key');
   }

@@ -14,6 +14,7 @@ import { ServerKeys } from './server-keys.js';
 import { createRedis } from '@commucat/storage';
 import { LocalRateLimiter, type ScopedRateLimiter } from './rest/local-rate-limiter.js';
 import { RestApi } from './rest/rest-api.js';
+import { RestError } from './rest/problems.js';
 import type { RestDeps } from './rest/rest-deps.js';
 import { gatewayVersion, restRoutes } from './rest/rest-routes.js';
 import { RevocableSessions } from './rest/revocable-sessions.js';
@@ -92,7 +93,16 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
     prologue: context.prologue,
     keepaliveSeconds: config.server.keepalive,
     pairingTtlSeconds: config.limits.pairingTtl,
-    ...(config.admin.token ? { adminToken: config.admin.token } : {}),
+    // Admin tokens live (hashed, rotating) in secrets; every gateway asks it, so a rotation is seen at once.
+    adminTokens: {
+      verifyAdminToken: async (req) => {
+        try {
+          return await callUnary(secrets, 'verifyAdminToken', req, { deadlineMs: 5000 });
+        } catch {
+          throw RestError.of('unavailable', 'admin token check unavailable');
+        }
+      },
+    },
     isReady: () => keys.ready,
     metrics: { contentType: telemetry.registry.contentType, text: () => telemetry.registry.metrics() },
     security: new SecurityStats(context.metrics.handshakes),
@@ -144,6 +154,8 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
   // Frames for the devices held here; a device that is gone keeps them in its relay inbox.
   bus.subscribe(Subjects.gatewayDelivery, { gatewayId }, (delivery) => { sessions.deliver(delivery); });
   bus.subscribe(Subjects.gatewayReply, { gatewayId }, (reply) => { sessions.reply(reply); });
+  // Secrets announces rotations: reload the Noise catalogue now instead of at the next poll.
+  bus.subscribe(Subjects.secretsKeysChanged, {}, () => { void keys.refreshSoon(); });
   // Every gateway hears every revocation and closes what it holds of that device.
   bus.subscribe(Subjects.deviceRevoked, {}, (revoked) => {
     const closed = sessions.closeDevice(revoked.deviceId, 'device revoked');

@@ -1,6 +1,11 @@
+export { generateAdminToken, hashAdminToken, matchesAnyAdminToken, type AdminTokenHash } from './admin-token.js';
 export { bootstrapSecrets } from './bootstrap.js';
 export type { BootstrapSettings } from './bootstrap.js';
+export { SECRETS_LOCK } from './locks.js';
+export { isDue, lifetime, rotationPolicy, STATIC_POLICY, type KindPolicy, type RotationPolicy } from './rotation-policy.js';
+export { SecretRotator, type Rotated, type RotatorDeps, type TickOutcome } from './rotator.js';
 export { SecretStore } from './secret-store.js';
 export type { SecretName, StoredSecret } from './secret-store.js';
 export { SecretsService } from './secrets-service.js';
 export { openSecret, sealSecret } from './sealing.js';
+export { writeAdminTokenFile } from './token-file.js';

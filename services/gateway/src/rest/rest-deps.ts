@@ -3,6 +3,7 @@ import { callUnary, type UnaryMethodName, type UnaryRequest, type UnaryResponse 
 import type { Logger } from 'pino';
 import { problemFromGrpc } from './grpc-problems.js';
 import type { SecurityStats } from './security-stats.js';
+import type { AdminTokenVerifier } from './session-auth.js';
 
 export interface DeviceRotationSettings {
   enabled: boolean;
@@ -20,6 +21,8 @@ export interface RestDeps {
   pairingTtlSeconds: number;
   /** `admin.token`; when unset /metrics and /api/security-stats do not exist (404). */
   adminToken?: string;
+  /** Admin tokens verified by secrets (rotating, hashed there); when set, it replaces adminToken. */
+  adminTokens?: AdminTokenVerifier;
   /** rotation.device.*; absent or disabled: POST /api/device/csr does not exist (404). */
   deviceRotation?: DeviceRotationSettings;
   serverInfo(): Record<string, unknown>;

@@ -49,9 +49,30 @@ export async function authenticateSession(req: AnyRequest, directory: SessionVal
   return { userId: session.userId, deviceId: session.deviceId, expiresAt: session.expiresAt, tokenHash: sha256(token).toString('hex') };
 }
 
+/** Asks secrets whether a bearer token is a current admin token (secrets keeps the hashes). */
+export interface AdminTokenVerifier {
+  verifyAdminToken(req: { token: string }): Promise<{ ok: boolean; configured: boolean }>;
+}
+
+export type AdminCheck = 'ok' | 'refused' | 'not-configured';
+
 /**
- * Admin bearer check. Both sides are hashed first so timingSafeEqual compares equal lengths and
- * the comparison time says nothing about the configured token.
+ * Admin bearer check through secrets, so a rotation by any secrets replica is seen by every
+ * gateway; the constant-time comparison against the stored salted hashes happens inside secrets.
+ * 'not-configured' when no admin token exists at all (the admin routes then do not exist).
+ */
+export async function checkAdminToken(req: AnyRequest, secrets: AdminTokenVerifier): Promise<AdminCheck> {
+  const token = bearerToken(req) ?? '';
+  // Tokens are 64 hex characters; anything far longer is not worth a round trip.
+  const { ok, configured } = await secrets.verifyAdminToken({ token: token.length > 512 ? '' : token });
+  if (!configured) return 'not-configured';
+  return ok && token.length > 0 ? 'ok' : 'refused';
+}
+
+/**
+ * Local admin bearer check against one fixed token (kept for tools and tests that run without
+ * secrets). Both sides are hashed first so timingSafeEqual compares equal lengths and the
+ * comparison time says nothing about the configured token.
  */
 export function isAdminToken(req: AnyRequest, configured: string): boolean {
   const token = bearerToken(req);

@@ -88,6 +88,19 @@ export interface Notice {
   queue: boolean;
 }
 
+/**
+ * Published by secrets after it rotated (or expired) a key: gateways reload the Noise catalogue at
+ * once instead of waiting for their next poll.
+ */
+export interface SecretsKeysChanged {
+  /** The secret that changed, e.g. "noise-static" or "admin-token". */
+  name: string;
+  /** The newest version after the change. */
+  version: number;
+  /** Unix milliseconds. */
+  at: number;
+}
+
 function createBasePresenceChanged(): PresenceChanged {
   return { deviceId: "", userId: "", state: "", gatewayId: "", connectionId: "", at: 0 };
 }
@@ -958,6 +971,107 @@ export const Notice: MessageFns<Notice> = {
     message.messageId = object.messageId ?? "";
     message.channelId = object.channelId ?? 0;
     message.queue = object.queue ?? false;
+    return message;
+  },
+};
+
+function createBaseSecretsKeysChanged(): SecretsKeysChanged {
+  return { name: "", version: 0, at: 0 };
+}
+
+export const SecretsKeysChanged: MessageFns<SecretsKeysChanged> = {
+  encode(message: SecretsKeysChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).uint32(message.version);
+    }
+    if (message.at !== 0) {
+      writer.uint32(24).int64(message.at);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecretsKeysChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecretsKeysChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.at = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecretsKeysChanged {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      at: isSet(object.at) ? globalThis.Number(object.at) : 0,
+    };
+  },
+
+  toJSON(message: SecretsKeysChanged): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.at !== 0) {
+      obj.at = Math.round(message.at);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SecretsKeysChanged>, I>>(base?: I): SecretsKeysChanged {
+    return SecretsKeysChanged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SecretsKeysChanged>, I>>(object: I): SecretsKeysChanged {
+    const message = createBaseSecretsKeysChanged();
+    message.name = object.name ?? "";
+    message.version = object.version ?? 0;
+    message.at = object.at ?? 0;
     return message;
   },
 };

@@ -38,6 +38,12 @@ export interface NoiseKey {
 
 export interface NoiseKeyCatalog {
   keys: NoiseKey[];
+  /**
+   * Recently expired versions, newest first. Never used to finish a handshake: a msg1 that opens
+   * under one of them is answered with a key_expired Error telling the client to refetch
+   * /api/server-info.
+   */
+  expired: NoiseKey[];
 }
 
 export interface GetDeviceCaRequest {
@@ -61,6 +67,34 @@ export interface SignDeviceCertificateRequest {
 export interface SignDeviceCertificateResponse {
   issuer: Buffer;
   signature: Buffer;
+}
+
+export interface VerifyAdminTokenRequest {
+  token: string;
+}
+
+export interface VerifyAdminTokenResponse {
+  ok: boolean;
+  /** False when no admin token exists at all (admin routes then do not exist: 404). */
+  configured: boolean;
+}
+
+export interface GetFederationKeyRequest {
+}
+
+export interface FederationKey {
+  publicKey: Buffer;
+  version: number;
+}
+
+export interface SignFederationEventRequest {
+  /** The event digest to sign (1..64 bytes, e.g. a SHA-256 of the canonical event). */
+  digest: Buffer;
+}
+
+export interface SignFederationEventResponse {
+  signature: Buffer;
+  publicKey: Buffer;
 }
 
 function createBaseGetNoiseKeysRequest(): GetNoiseKeysRequest {
@@ -292,13 +326,16 @@ export const NoiseKey: MessageFns<NoiseKey> = {
 };
 
 function createBaseNoiseKeyCatalog(): NoiseKeyCatalog {
-  return { keys: [] };
+  return { keys: [], expired: [] };
 }
 
 export const NoiseKeyCatalog: MessageFns<NoiseKeyCatalog> = {
   encode(message: NoiseKeyCatalog, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.keys) {
       NoiseKey.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.expired) {
+      NoiseKey.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -324,6 +361,14 @@ export const NoiseKeyCatalog: MessageFns<NoiseKeyCatalog> = {
             message.keys.push(NoiseKey.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.expired.push(NoiseKey.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -337,13 +382,19 @@ export const NoiseKeyCatalog: MessageFns<NoiseKeyCatalog> = {
   },
 
   fromJSON(object: any): NoiseKeyCatalog {
-    return { keys: globalThis.Array.isArray(object?.keys) ? object.keys.map((e: any) => NoiseKey.fromJSON(e)) : [] };
+    return {
+      keys: globalThis.Array.isArray(object?.keys) ? object.keys.map((e: any) => NoiseKey.fromJSON(e)) : [],
+      expired: globalThis.Array.isArray(object?.expired) ? object.expired.map((e: any) => NoiseKey.fromJSON(e)) : [],
+    };
   },
 
   toJSON(message: NoiseKeyCatalog): unknown {
     const obj: any = {};
     if (message.keys?.length) {
       obj.keys = message.keys.map((e) => NoiseKey.toJSON(e));
+    }
+    if (message.expired?.length) {
+      obj.expired = message.expired.map((e) => NoiseKey.toJSON(e));
     }
     return obj;
   },
@@ -354,6 +405,7 @@ export const NoiseKeyCatalog: MessageFns<NoiseKeyCatalog> = {
   fromPartial<I extends Exact<DeepPartial<NoiseKeyCatalog>, I>>(object: I): NoiseKeyCatalog {
     const message = createBaseNoiseKeyCatalog();
     message.keys = object.keys?.map((e) => NoiseKey.fromPartial(e)) || [];
+    message.expired = object.expired?.map((e) => NoiseKey.fromPartial(e)) || [];
     return message;
   },
 };
@@ -739,6 +791,455 @@ export const SignDeviceCertificateResponse: MessageFns<SignDeviceCertificateResp
   },
 };
 
+function createBaseVerifyAdminTokenRequest(): VerifyAdminTokenRequest {
+  return { token: "" };
+}
+
+export const VerifyAdminTokenRequest: MessageFns<VerifyAdminTokenRequest> = {
+  encode(message: VerifyAdminTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyAdminTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyAdminTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyAdminTokenRequest {
+    return { token: isSet(object.token) ? globalThis.String(object.token) : "" };
+  },
+
+  toJSON(message: VerifyAdminTokenRequest): unknown {
+    const obj: any = {};
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VerifyAdminTokenRequest>, I>>(base?: I): VerifyAdminTokenRequest {
+    return VerifyAdminTokenRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifyAdminTokenRequest>, I>>(object: I): VerifyAdminTokenRequest {
+    const message = createBaseVerifyAdminTokenRequest();
+    message.token = object.token ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyAdminTokenResponse(): VerifyAdminTokenResponse {
+  return { ok: false, configured: false };
+}
+
+export const VerifyAdminTokenResponse: MessageFns<VerifyAdminTokenResponse> = {
+  encode(message: VerifyAdminTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ok !== false) {
+      writer.uint32(8).bool(message.ok);
+    }
+    if (message.configured !== false) {
+      writer.uint32(16).bool(message.configured);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyAdminTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyAdminTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.configured = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyAdminTokenResponse {
+    return {
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      configured: isSet(object.configured) ? globalThis.Boolean(object.configured) : false,
+    };
+  },
+
+  toJSON(message: VerifyAdminTokenResponse): unknown {
+    const obj: any = {};
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.configured !== false) {
+      obj.configured = message.configured;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VerifyAdminTokenResponse>, I>>(base?: I): VerifyAdminTokenResponse {
+    return VerifyAdminTokenResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifyAdminTokenResponse>, I>>(object: I): VerifyAdminTokenResponse {
+    const message = createBaseVerifyAdminTokenResponse();
+    message.ok = object.ok ?? false;
+    message.configured = object.configured ?? false;
+    return message;
+  },
+};
+
+function createBaseGetFederationKeyRequest(): GetFederationKeyRequest {
+  return {};
+}
+
+export const GetFederationKeyRequest: MessageFns<GetFederationKeyRequest> = {
+  encode(_: GetFederationKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFederationKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFederationKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetFederationKeyRequest {
+    return {};
+  },
+
+  toJSON(_: GetFederationKeyRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetFederationKeyRequest>, I>>(base?: I): GetFederationKeyRequest {
+    return GetFederationKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetFederationKeyRequest>, I>>(_: I): GetFederationKeyRequest {
+    const message = createBaseGetFederationKeyRequest();
+    return message;
+  },
+};
+
+function createBaseFederationKey(): FederationKey {
+  return { publicKey: Buffer.alloc(0), version: 0 };
+}
+
+export const FederationKey: MessageFns<FederationKey> = {
+  encode(message: FederationKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.publicKey.length !== 0) {
+      writer.uint32(10).bytes(message.publicKey);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).uint32(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FederationKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFederationKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.publicKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FederationKey {
+    return {
+      publicKey: isSet(object.publicKey)
+        ? Buffer.from(bytesFromBase64(object.publicKey))
+        : isSet(object.public_key)
+        ? Buffer.from(bytesFromBase64(object.public_key))
+        : Buffer.alloc(0),
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+    };
+  },
+
+  toJSON(message: FederationKey): unknown {
+    const obj: any = {};
+    if (message.publicKey.length !== 0) {
+      obj.publicKey = base64FromBytes(message.publicKey);
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FederationKey>, I>>(base?: I): FederationKey {
+    return FederationKey.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FederationKey>, I>>(object: I): FederationKey {
+    const message = createBaseFederationKey();
+    message.publicKey = object.publicKey ?? Buffer.alloc(0);
+    message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+function createBaseSignFederationEventRequest(): SignFederationEventRequest {
+  return { digest: Buffer.alloc(0) };
+}
+
+export const SignFederationEventRequest: MessageFns<SignFederationEventRequest> = {
+  encode(message: SignFederationEventRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.digest.length !== 0) {
+      writer.uint32(10).bytes(message.digest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignFederationEventRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignFederationEventRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.digest = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignFederationEventRequest {
+    return { digest: isSet(object.digest) ? Buffer.from(bytesFromBase64(object.digest)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: SignFederationEventRequest): unknown {
+    const obj: any = {};
+    if (message.digest.length !== 0) {
+      obj.digest = base64FromBytes(message.digest);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignFederationEventRequest>, I>>(base?: I): SignFederationEventRequest {
+    return SignFederationEventRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignFederationEventRequest>, I>>(object: I): SignFederationEventRequest {
+    const message = createBaseSignFederationEventRequest();
+    message.digest = object.digest ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseSignFederationEventResponse(): SignFederationEventResponse {
+  return { signature: Buffer.alloc(0), publicKey: Buffer.alloc(0) };
+}
+
+export const SignFederationEventResponse: MessageFns<SignFederationEventResponse> = {
+  encode(message: SignFederationEventResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signature.length !== 0) {
+      writer.uint32(10).bytes(message.signature);
+    }
+    if (message.publicKey.length !== 0) {
+      writer.uint32(18).bytes(message.publicKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignFederationEventResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignFederationEventResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.publicKey = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignFederationEventResponse {
+    return {
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+      publicKey: isSet(object.publicKey)
+        ? Buffer.from(bytesFromBase64(object.publicKey))
+        : isSet(object.public_key)
+        ? Buffer.from(bytesFromBase64(object.public_key))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: SignFederationEventResponse): unknown {
+    const obj: any = {};
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    if (message.publicKey.length !== 0) {
+      obj.publicKey = base64FromBytes(message.publicKey);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignFederationEventResponse>, I>>(base?: I): SignFederationEventResponse {
+    return SignFederationEventResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignFederationEventResponse>, I>>(object: I): SignFederationEventResponse {
+    const message = createBaseSignFederationEventResponse();
+    message.signature = object.signature ?? Buffer.alloc(0);
+    message.publicKey = object.publicKey ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
 /**
  * Owns the fleet's long-lived key material. Private keys never leave this service except the
  * Noise static keys, which the gateway needs to answer handshakes.
@@ -777,6 +1278,44 @@ export const SecretsServiceService = {
       Buffer.from(SignDeviceCertificateResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SignDeviceCertificateResponse => SignDeviceCertificateResponse.decode(value),
   },
+  /**
+   * Checks an admin bearer token against the stored salted hashes (constant-time, inside secrets),
+   * so every gateway sees a rotation at once.
+   */
+  verifyAdminToken: {
+    path: "/commucat.v1.SecretsService/VerifyAdminToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyAdminTokenRequest): Buffer =>
+      Buffer.from(VerifyAdminTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyAdminTokenRequest => VerifyAdminTokenRequest.decode(value),
+    responseSerialize: (value: VerifyAdminTokenResponse): Buffer =>
+      Buffer.from(VerifyAdminTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyAdminTokenResponse => VerifyAdminTokenResponse.decode(value),
+  },
+  /** The federation signing public key (a different Ed25519 key from the device CA, spec §11.11). */
+  getFederationKey: {
+    path: "/commucat.v1.SecretsService/GetFederationKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetFederationKeyRequest): Buffer =>
+      Buffer.from(GetFederationKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetFederationKeyRequest => GetFederationKeyRequest.decode(value),
+    responseSerialize: (value: FederationKey): Buffer => Buffer.from(FederationKey.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FederationKey => FederationKey.decode(value),
+  },
+  /** Signs a federation event digest; the federation private key stays inside secrets. */
+  signFederationEvent: {
+    path: "/commucat.v1.SecretsService/SignFederationEvent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SignFederationEventRequest): Buffer =>
+      Buffer.from(SignFederationEventRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SignFederationEventRequest => SignFederationEventRequest.decode(value),
+    responseSerialize: (value: SignFederationEventResponse): Buffer =>
+      Buffer.from(SignFederationEventResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SignFederationEventResponse => SignFederationEventResponse.decode(value),
+  },
 } as const;
 
 export interface SecretsServiceServer extends UntypedServiceImplementation {
@@ -786,6 +1325,15 @@ export interface SecretsServiceServer extends UntypedServiceImplementation {
   getDeviceCa: handleUnaryCall<GetDeviceCaRequest, DeviceCa>;
   /** Signs a device certificate with the CA key; the CA private key stays inside secrets. */
   signDeviceCertificate: handleUnaryCall<SignDeviceCertificateRequest, SignDeviceCertificateResponse>;
+  /**
+   * Checks an admin bearer token against the stored salted hashes (constant-time, inside secrets),
+   * so every gateway sees a rotation at once.
+   */
+  verifyAdminToken: handleUnaryCall<VerifyAdminTokenRequest, VerifyAdminTokenResponse>;
+  /** The federation signing public key (a different Ed25519 key from the device CA, spec §11.11). */
+  getFederationKey: handleUnaryCall<GetFederationKeyRequest, FederationKey>;
+  /** Signs a federation event digest; the federation private key stays inside secrets. */
+  signFederationEvent: handleUnaryCall<SignFederationEventRequest, SignFederationEventResponse>;
 }
 
 export interface SecretsServiceClient extends Client {
@@ -836,6 +1384,57 @@ export interface SecretsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SignDeviceCertificateResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Checks an admin bearer token against the stored salted hashes (constant-time, inside secrets),
+   * so every gateway sees a rotation at once.
+   */
+  verifyAdminToken(
+    request: VerifyAdminTokenRequest,
+    callback: (error: ServiceError | null, response: VerifyAdminTokenResponse) => void,
+  ): ClientUnaryCall;
+  verifyAdminToken(
+    request: VerifyAdminTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyAdminTokenResponse) => void,
+  ): ClientUnaryCall;
+  verifyAdminToken(
+    request: VerifyAdminTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyAdminTokenResponse) => void,
+  ): ClientUnaryCall;
+  /** The federation signing public key (a different Ed25519 key from the device CA, spec §11.11). */
+  getFederationKey(
+    request: GetFederationKeyRequest,
+    callback: (error: ServiceError | null, response: FederationKey) => void,
+  ): ClientUnaryCall;
+  getFederationKey(
+    request: GetFederationKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FederationKey) => void,
+  ): ClientUnaryCall;
+  getFederationKey(
+    request: GetFederationKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FederationKey) => void,
+  ): ClientUnaryCall;
+  /** Signs a federation event digest; the federation private key stays inside secrets. */
+  signFederationEvent(
+    request: SignFederationEventRequest,
+    callback: (error: ServiceError | null, response: SignFederationEventResponse) => void,
+  ): ClientUnaryCall;
+  signFederationEvent(
+    request: SignFederationEventRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SignFederationEventResponse) => void,
+  ): ClientUnaryCall;
+  signFederationEvent(
+    request: SignFederationEventRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SignFederationEventResponse) => void,
   ): ClientUnaryCall;
 }
 
