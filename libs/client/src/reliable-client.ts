@@ -27,7 +27,8 @@ export interface ReliableClientOptions extends Omit<ConnectClientOptions, 'url'>
 }
 
 interface Outstanding {
-  readonly frame: Frame;
+  /** Encoded once; every resend writes the same bytes. */
+  readonly bytes: Buffer;
   readonly resolve: (reply: Frame) => void;
   readonly reject: (error: ClientError) => void;
   sentAt: number;
@@ -118,24 +119,25 @@ export class ReliableClient {
 
   private submit(frame: Frame): Promise<Frame> {
     if (this.closing) return Promise.reject(new ConnectionClosedError('client is closed'));
+    let bytes: Buffer;
     try {
-      encodeFrame(frame);
+      bytes = encodeFrame(frame);
     } catch (error) {
       const code = error instanceof CodecError ? error.code : 'unencodable';
       return Promise.reject(new ClientError('Protocol', `frame cannot be encoded: ${code}`, { cause: error }));
     }
     return new Promise<Frame>((resolve, reject) => {
-      this.outstanding.set(frame.sequence, { frame, resolve, reject, sentAt: Date.now() });
-      this.trySend(frame);
+      this.outstanding.set(frame.sequence, { bytes, resolve, reject, sentAt: Date.now() });
+      this.trySend(bytes);
     });
   }
 
   /** Writes now if connected; otherwise the reconnect sends it with the rest. */
-  private trySend(frame: Frame): void {
+  private trySend(bytes: Uint8Array): void {
     const connection = this.connection;
     if (!connection || connection.isClosed) return;
     try {
-      connection.send(frame);
+      connection.sendBytes(bytes);
     } catch {
       // The connection is going away; the reconnect resends everything outstanding.
     }
@@ -163,7 +165,7 @@ export class ReliableClient {
         for (const seq of [...this.outstanding.keys()].sort((a, b) => a - b)) {
           const pending = this.outstanding.get(seq)!;
           pending.sentAt = Date.now();
-          this.trySend(pending.frame);
+          this.trySend(pending.bytes);
         }
         void this.read(connection);
         return;
@@ -232,7 +234,7 @@ export class ReliableClient {
       if (pending.sentAt > before && pending.sentAt !== 0) continue;
       if (!this.outstanding.has(seq)) continue;
       pending.sentAt = Date.now();
-      this.trySend(pending.frame);
+      this.trySend(pending.bytes);
     }
   }
 
@@ -253,7 +255,7 @@ export class ReliableClient {
     this.acksToSend = [];
     // Not kept outstanding: an Ack gets no answer, and an unacknowledged delivery simply comes
     // back on the next connect, where it is acknowledged again.
-    this.trySend(controlFrame(FrameType.Ack, 0, this.takeSequence(), { acks }));
+    this.trySend(encodeFrame(controlFrame(FrameType.Ack, 0, this.takeSequence(), { acks })));
   }
 }
 

@@ -18,3 +18,4 @@ export {
 export { GrpcStatusError, ServiceKitError, type ServiceKitErrorCode, statusName } from './errors';
 export { metadataToCarrier } from './metadata-carrier';
 export { GRPC_MAX_MESSAGE_BYTES } from './grpc-limits';
+export { retryDelays } from './retry-delays';

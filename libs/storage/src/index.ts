@@ -23,3 +23,5 @@ export type { RedisOptions } from './redis';
 export { pingPostgres, pingRedis } from './readiness';
 export type { Pool as PgPool, PoolClient as PgPoolClient } from 'pg';
 export type { Redis } from 'ioredis';
+export { IMAGE_TYPES, sniffImageType } from './image-type';
+export type { ImageContentType, ImageType } from './image-type';

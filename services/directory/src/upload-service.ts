@@ -1,10 +1,9 @@
 import type { Pool } from 'pg';
 import { blake3 } from '@commucat/crypto';
 import type { GetUploadRequest, GetUploadResponse, SetAvatarRequest, SetAvatarResponse } from '@commucat/contracts';
-import { pgErrorCode, withTransaction } from '@commucat/storage';
+import { pgErrorCode, sniffImageType, withTransaction } from '@commucat/storage';
 import { refuse } from './directory-errors.js';
 import { identityStore } from './identity-store.js';
-import { sniffImageType } from './image-type.js';
 
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 export const UPLOADS_PATH = '/uploads';

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { DeviceKeyPair, blake3, x25519PublicKey } from '@commucat/crypto';
 import { DirectoryError } from '../src/directory-errors';
-import { sniffImageType } from '../src/image-type';
+import { sniffImageType } from '@commucat/storage';
 import { MAX_IMAGE_BYTES, UploadService } from '../src/upload-service';
 import { DirectoryHarness } from './support/directory-harness';
 

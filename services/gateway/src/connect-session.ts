@@ -11,11 +11,12 @@ import { clientAcknowledgedSeqs } from './client-acks.js';
 import { DeliveryStream } from './delivery-stream.js';
 import { HandshakeError, invalidRequest, keyExpired } from './handshake-error.js';
 import { parseHello, type ParsedHello } from './hello.js';
-import { noiseKeyJson, rfc3339 } from './key-catalog-json.js';
+import { noiseKeyJson } from './key-catalog-json.js';
 import type { ConnectSink } from './connect-sink.js';
 import { FrameBudget } from './frame-budget.js';
 import type { GatewayContext } from './gateway-context.js';
 import type { ActiveNoiseKey } from './server-keys.js';
+import { rfc3339OrNever } from './rfc3339.js';
 import { NoiseUnitCodec } from './transport-encryption.js';
 
 /** The capability token that asks for HEAD's Noise transport encryption; the real client never sends it. */
@@ -341,8 +342,8 @@ export class ConnectSession {
       user: userJson(grant),
       user_id: grant.user!.userId,
     };
-    const rotatesAt = rfc3339(key.rotatesAt);
-    const expiresAt = rfc3339(key.expiresAt);
+    const rotatesAt = rfc3339OrNever(key.rotatesAt);
+    const expiresAt = rfc3339OrNever(key.expiresAt);
     if (rotatesAt) ack.noise_rotates_at = rotatesAt;
     if (expiresAt) ack.noise_expires_at = expiresAt;
     if (encrypt) ack.transport_encryption = 'noise';

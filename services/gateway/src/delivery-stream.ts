@@ -1,5 +1,6 @@
 import { CodecError, decodeFrame, FrameType, type Frame } from '@commucat/ccp1';
 import type { Logger } from 'pino';
+import { retryDelays } from '@commucat/service-kit';
 import type { InboxAccess } from './inbox-delivery.js';
 import { RecentSeqs } from './recent-seqs.js';
 
@@ -45,7 +46,7 @@ export class DeliveryStream {
   async start(): Promise<void> {
     const { inbox, deviceId, isOpen, logger } = this.options;
     try {
-      let delay = RETRY_FIRST_MS;
+      let delays = retryDelays(RETRY_FIRST_MS, RETRY_MAX_MS);
       for (let more = true; more && isOpen();) {
         let page;
         try {
@@ -53,12 +54,12 @@ export class DeliveryStream {
         } catch (err) {
           // Giving up would leave the inbox unsent until the next connect, and live traffic
           // would overtake it: wait for relay instead.
+          const delay = delays.next();
           logger.warn({ err: (err as Error).message, retry_in_ms: delay }, 'inbox drain failed; retrying');
           await new Promise((resolve) => setTimeout(resolve, delay));
-          delay = Math.min(delay * 2, RETRY_MAX_MS);
           continue;
         }
-        delay = RETRY_FIRST_MS;
+        delays = retryDelays(RETRY_FIRST_MS, RETRY_MAX_MS);
         if (!isOpen()) return;
         for (const envelope of page.envelopes) {
           this.write(envelope.frame, envelope.seq);
@@ -131,7 +132,7 @@ export class DeliveryStream {
 
   /** If every attempt fails the envelopes come back on the next connect: at least once, never lost. */
   private async acknowledge(seqs: number[]): Promise<void> {
-    let delay = RETRY_FIRST_MS;
+    const delays = retryDelays(RETRY_FIRST_MS, RETRY_MAX_MS);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.options.inbox.acknowledge(this.options.deviceId, seqs);
@@ -141,8 +142,7 @@ export class DeliveryStream {
           this.options.logger.warn({ err: (err as Error).message, count: seqs.length }, 'relay acknowledgement failed');
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, RETRY_MAX_MS);
+        await new Promise((resolve) => setTimeout(resolve, delays.next()));
       }
     }
   }

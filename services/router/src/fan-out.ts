@@ -2,11 +2,10 @@ import type { Logger } from 'pino';
 import { Subjects, type Bus } from '@commucat/bus';
 import type { Envelope, PresenceServiceClient, RelayServiceClient, RouteEntry } from '@commucat/contracts';
 import * as grpc from '@grpc/grpc-js';
-import { callUnary } from '@commucat/service-kit';
+import { callUnary, retryDelays } from '@commucat/service-kit';
 import { EnqueueBatcher } from './enqueue-batcher.js';
 import { RouterError, RouterStopping } from './errors.js';
 import { FLEET_CALL_DEADLINE_MS } from './limits.js';
-import { retryDelays } from './retry.js';
 
 export interface FanOutOptions {
   readonly relay: RelayServiceClient;

@@ -1,7 +1,5 @@
 import type { DeviceInfo, FriendList, FriendRequest, UserProfile } from '@commucat/contracts';
-
-/** Unix ms → RFC 3339 UTC in chrono's `to_rfc3339()` shape (`+00:00`), like the reference and /api/server-info. */
-export const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace('Z', '+00:00');
+import { rfc3339 } from '../rfc3339.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DeviceKeyPair, x25519PublicKey } from '@commucat/crypto';
 import type { z } from 'zod';
-import { rfc3339 } from './json-mappers.js';
+import { rfc3339 } from '../rfc3339.js';
 import type { RestDeps } from './rest-deps.js';
 import type { RequestContext, RouteSpec } from './route.js';
 import { P2pAssistRequest, P2pAssistResponse } from './schemas.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
-import { claimedUserJson, rfc3339 } from './json-mappers.js';
+import { rfc3339 } from '../rfc3339.js';
+import { claimedUserJson } from './json-mappers.js';
 import { directoryCall, type RestDeps } from './rest-deps.js';
 import type { RequestContext, RouteSpec } from './route.js';
 import { RestError } from './problems.js';

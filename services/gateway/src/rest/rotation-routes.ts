@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { rfc3339 } from './json-mappers.js';
+import { rfc3339 } from '../rfc3339.js';
 import { RestError } from './problems.js';
 import { certificateText, withRawField } from './raw-json-field.js';
 import { directoryCall, type RestDeps } from './rest-deps.js';

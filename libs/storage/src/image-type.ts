@@ -1,5 +1,9 @@
+/** The image formats the fleet stores (avatars), with the file extension each is kept under. */
+export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'] as const;
+export type ImageContentType = (typeof IMAGE_TYPES)[number];
+
 export interface ImageType {
-  contentType: 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif';
+  contentType: ImageContentType;
   extension: 'jpg' | 'png' | 'webp' | 'gif';
 }
 
@@ -9,7 +13,8 @@ const ascii = (text: string): number[] => [...Buffer.from(text, 'latin1')];
 
 /**
  * The image type told by the file's own magic bytes, never by a label the uploader chose
- * (weakness §11.25). Undefined for anything that is not JPEG, PNG, WebP or GIF.
+ * (weakness §11.25). Undefined for anything that is not JPEG, PNG, WebP or GIF. The gateway
+ * checks uploads with it before the call, and directory again before storing.
  */
 export function sniffImageType(data: Uint8Array): ImageType | undefined {
   if (startsWith(data, [0xff, 0xd8, 0xff])) return { contentType: 'image/jpeg', extension: 'jpg' };

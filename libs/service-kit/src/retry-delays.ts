@@ -1,4 +1,7 @@
-/** Backoff for waiting out a restarting dependency: 50 ms doubling to 2 s, with jitter. */
+/**
+ * Backoff for waiting out a restarting fleet peer: `firstMs` doubling to `maxMs`, each delay
+ * jittered down to half so many waiters do not retry in step. Create one per wait.
+ */
 export function retryDelays(firstMs = 50, maxMs = 2_000): { next(): number } {
   let current = firstMs;
   return {
