@@ -111,3 +111,76 @@ export function urlList(schemes: readonly string[]): FieldType<string> {
 export function subjectToken(): FieldType<string> {
   return { expected: '1-128 characters from A-Z a-z 0-9 _ -', schema: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) };
 }
+
+/** One allow-listed federation peer (spec rest-storage-ops §5.2); `url` is the peer's base URL. */
+export interface FederationPeerConfig {
+  readonly domain: string;
+  readonly url: string;
+  /** The peer's Ed25519 federation public key, 64 hex digits, lower-cased. */
+  readonly publicKey: string;
+}
+
+const PEER_KEY = /^[0-9a-fA-F]{64}$/;
+
+function peerEntry(domain: unknown, url: unknown, publicKey: unknown): FederationPeerConfig | undefined {
+  if (typeof domain !== 'string' || typeof url !== 'string' || typeof publicKey !== 'string') return undefined;
+  const [d, u, k] = [domain.trim(), url.trim(), publicKey.trim()];
+  if (!DOMAIN.test(d) || !isUrlWithProtocol(u, ['https:']) || !PEER_KEY.test(k)) return undefined;
+  return { domain: d.toLowerCase(), url: u, publicKey: k.toLowerCase() };
+}
+
+/** The reference's string form: `domain,url,pubkey_hex;…` (exactly three comma parts each). */
+function parsePeerString(value: string): FederationPeerConfig[] | undefined {
+  const trimmed = value.trim();
+  if (trimmed === '') return [];
+  if (trimmed.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      return undefined;
+    }
+    return parsePeerTables(parsed);
+  }
+  const peers: FederationPeerConfig[] = [];
+  for (const entry of trimmed.split(';')) {
+    if (entry.trim() === '') continue;
+    const parts = entry.split(',');
+    const peer = parts.length === 3 ? peerEntry(parts[0], parts[1], parts[2]) : undefined;
+    if (!peer) return undefined;
+    peers.push(peer);
+  }
+  return peers;
+}
+
+function parsePeerTables(value: unknown): FederationPeerConfig[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const peers: FederationPeerConfig[] = [];
+  for (const item of value) {
+    if (typeof item !== 'object' || item === null) return undefined;
+    const table = item as Record<string, unknown>;
+    const peer = peerEntry(table.domain, table.url, table.public_key);
+    if (!peer) return undefined;
+    peers.push(peer);
+  }
+  return peers;
+}
+
+/**
+ * Federation peers: in TOML an array of `{domain, url, public_key}` tables; in the environment
+ * the same as JSON, or the reference's `domain,url,pubkey_hex;…`. URLs must be https://.
+ */
+export function federationPeers(): FieldType<readonly FederationPeerConfig[]> {
+  const parse = (value: unknown): FederationPeerConfig[] | undefined => (typeof value === 'string' ? parsePeerString(value) : parsePeerTables(value));
+  return {
+    expected: 'a list of {domain, url (https://), public_key (64 hex digits)} tables, as TOML or JSON, or "domain,url,pubkey_hex;…"',
+    schema: z.unknown().transform((value, ctx) => {
+      const peers = parse(value);
+      if (peers === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'invalid federation peers' });
+        return z.NEVER;
+      }
+      return peers;
+    }) as unknown as z.ZodType<readonly FederationPeerConfig[]>,
+  };
+}

@@ -1,4 +1,5 @@
 export { ConfigError, type ConfigErrorCode, type ConfigIssue, type ConfigSource } from './errors';
+export type { FederationPeerConfig } from './fields';
 export { parseHostPort, type HostPort } from './host-port';
 export {
   DEFAULT_CONFIG_PATH,

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import {
   boolean,
   domainName,
+  federationPeers,
+  type FederationPeerConfig,
   type FieldType,
   hexAtLeast,
   hexBytes,
@@ -37,6 +39,15 @@ import {
  * | crypto.federation_seed                      | COMMUCAT_FEDERATION_SEED              | unset                   | hex, ≥ 32 bytes; secret |
  * | crypto.prologue                             | COMMUCAT_NOISE_PROLOGUE               | commucat                | Noise prologue string |
  * | crypto.secrets_kek                          | COMMUCAT_SECRETS_KEK                  | unset                   | hex32 key-encryption key for secrets at rest; secret (new) |
+ * | federation.peers                            | COMMUCAT_FEDERATION_PEERS             | empty                   | [[federation.peers]] tables {domain, url, public_key}; env: JSON or `domain,url,pubkey;…` |
+ * | federation.freshness_seconds                | COMMUCAT_FEDERATION_FRESHNESS_SECONDS | 300                     | inbound created_at window, > 0 (new) |
+ * | federation.inbound_retention_seconds        | COMMUCAT_FEDERATION_INBOUND_RETENTION_SECONDS | 86400           | processed-id memory; raised to 2 × freshness if lower (new) |
+ * | federation.max_attempts                     | COMMUCAT_FEDERATION_MAX_ATTEMPTS      | 12                      | sends before dead-letter, > 0 (new) |
+ * | federation.backoff_base_ms / backoff_max_ms | COMMUCAT_FEDERATION_BACKOFF_BASE_MS / _MAX_MS | 1000 / 300000   | retry backoff with jitter (new) |
+ * | federation.per_peer_concurrency             | COMMUCAT_FEDERATION_PER_PEER_CONCURRENCY | 4                    | in-flight events per peer, cluster-wide; 1 = strict order (new) |
+ * | federation.dispatch_interval_ms             | COMMUCAT_FEDERATION_DISPATCH_INTERVAL_MS | 1000                 | outbox poll period (new) |
+ * | federation.peer_ca                          | COMMUCAT_FEDERATION_PEER_CA           | unset (system CAs)      | PEM file trusted for peer TLS (new) |
+ * | federation.tls_reject_unauthorized          | COMMUCAT_FEDERATION_TLS_REJECT_UNAUTHORIZED | true              | false only for tests (new) |
  * | admin.token                                 | COMMUCAT_ADMIN_TOKEN                  | unset                   | initial admin token; secret |
  * | limits.presence_ttl                         | COMMUCAT_PRESENCE_TTL                 | 30                      | seconds, > 0 |
  * | limits.relay_ttl                            | COMMUCAT_RELAY_TTL                    | 86400                   | seconds, > 0 |
@@ -159,6 +170,17 @@ export const CONFIG_KEYS = {
   'crypto.prologue': key('COMMUCAT_NOISE_PROLOGUE', text(), { default: 'commucat' }),
   'crypto.secrets_kek': key('COMMUCAT_SECRETS_KEK', hexBytes(32), { secret: true }),
 
+  'federation.peers': key('COMMUCAT_FEDERATION_PEERS', federationPeers(), { default: [] as readonly FederationPeerConfig[] }),
+  'federation.freshness_seconds': key('COMMUCAT_FEDERATION_FRESHNESS_SECONDS', positive(), { default: 300 }),
+  'federation.inbound_retention_seconds': key('COMMUCAT_FEDERATION_INBOUND_RETENTION_SECONDS', positive(), { default: 86400 }),
+  'federation.max_attempts': key('COMMUCAT_FEDERATION_MAX_ATTEMPTS', positive(), { default: 12 }),
+  'federation.backoff_base_ms': key('COMMUCAT_FEDERATION_BACKOFF_BASE_MS', positive(), { default: 1000 }),
+  'federation.backoff_max_ms': key('COMMUCAT_FEDERATION_BACKOFF_MAX_MS', positive(), { default: 300000 }),
+  'federation.per_peer_concurrency': key('COMMUCAT_FEDERATION_PER_PEER_CONCURRENCY', positive(), { default: 4 }),
+  'federation.dispatch_interval_ms': key('COMMUCAT_FEDERATION_DISPATCH_INTERVAL_MS', positive(), { default: 1000 }),
+  'federation.peer_ca': key('COMMUCAT_FEDERATION_PEER_CA', nonEmptyString('a file path')),
+  'federation.tls_reject_unauthorized': key('COMMUCAT_FEDERATION_TLS_REJECT_UNAUTHORIZED', boolean(), { default: true }),
+
   'admin.token': key('COMMUCAT_ADMIN_TOKEN', nonEmptyString(), { secret: true }),
 
   'limits.presence_ttl': key('COMMUCAT_PRESENCE_TTL', positive(), { default: 30 }),
@@ -276,6 +298,19 @@ export interface CommucatConfig {
     readonly federationSeed?: string;
     readonly prologue: string;
     readonly secretsKek?: string;
+  };
+  /** Server-to-server federation (spec rest-storage-ops §5). */
+  readonly federation: {
+    readonly peers: readonly FederationPeerConfig[];
+    readonly freshnessSeconds: number;
+    readonly inboundRetentionSeconds: number;
+    readonly maxAttempts: number;
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+    readonly perPeerConcurrency: number;
+    readonly dispatchIntervalMs: number;
+    readonly peerCa?: string;
+    readonly tlsRejectUnauthorized: boolean;
   };
   readonly admin: { readonly token?: string };
   /** Audit ledger (spec rest-storage-ops §6). */

@@ -1,0 +1,110 @@
+import { parseJson } from '@commucat/ccp1';
+import { retryDelayMs, type BackoffPolicy } from './backoff.js';
+import { eventDigest, formatCreatedAt, type FederationEvent } from './event-digest.js';
+import type { FederationMetrics } from './federation-metrics.js';
+import type { OutboxRow, OutboxStore } from './outbox.js';
+import { postEvent, type PeerTlsOptions } from './peer-transport.js';
+import type { PeerDirectory } from './peers.js';
+import { serializeSignedEvent } from './signed-event.js';
+import type { FederationSigner } from './signer.js';
+
+export interface DispatcherOptions {
+  readonly store: OutboxStore;
+  readonly peers: PeerDirectory;
+  readonly signer: FederationSigner;
+  /** This server's domain: the `origin` of every event. */
+  readonly domain: string;
+  readonly tls: PeerTlsOptions;
+  readonly backoff: BackoffPolicy;
+  readonly maxAttempts: number;
+  readonly perPeerConcurrency: number;
+  readonly leaseSeconds?: number;
+  readonly intervalMs?: number;
+  readonly metrics?: FederationMetrics;
+  readonly logger?: { warn(obj: object, msg: string): void };
+}
+
+type Outcome = { kind: 'delivered' } | { kind: 'retry'; error: string } | { kind: 'permanent'; error: string };
+
+/** 4xx means the peer will never take this event, except "try later" answers. */
+function classify(status: number): Outcome {
+  if (status >= 200 && status < 300) return { kind: 'delivered' };
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { kind: 'permanent', error: `peer answered ${status}` };
+  return { kind: 'retry', error: `peer answered ${status}` };
+}
+
+/**
+ * The single outbox loop of a process (§5.6: the reference runs two that race). Each tick claims
+ * due rows, signs each with a fresh created_at (so a retried event is not stale at the peer) and
+ * POSTs it; failures back off exponentially with jitter until max attempts, then dead-letter.
+ */
+export class OutboxDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopped = true;
+
+  constructor(private readonly options: DispatcherOptions) {}
+
+  /** One claim-and-send round; resolves with the number of rows attempted. */
+  async tick(): Promise<number> {
+    const o = this.options;
+    const rows = await o.store.claim({ peers: o.peers.domains(), perPeerLimit: o.perPeerConcurrency, leaseSeconds: o.leaseSeconds ?? 60 });
+    await Promise.all(rows.map((row) => this.send(row)));
+    if (o.metrics) {
+      const { counts } = await o.store.summary(0);
+      for (const [state, n] of Object.entries(counts)) o.metrics.outboxRows.set({ state }, n);
+    }
+    return rows.length;
+  }
+
+  private async send(row: OutboxRow): Promise<void> {
+    const o = this.options;
+    let outcome: Outcome;
+    const peer = o.peers.find(row.peer);
+    if (!peer) {
+      outcome = { kind: 'permanent', error: `peer ${row.peer} is not configured` };
+    } else {
+      try {
+        const event: FederationEvent = { event_id: row.eventId, origin: o.domain, created_at: formatCreatedAt(new Date()), payload: parseJson(row.payload), scope: row.peer };
+        const digest = eventDigest(event);
+        const signature = await o.signer.sign(digest);
+        const response = await postEvent(peer.url, serializeSignedEvent({ event, digest, signature }), { 'x-commucat-federation-event-type': row.eventType }, o.tls);
+        outcome = classify(response.status);
+      } catch (error) {
+        outcome = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    if (outcome.kind === 'delivered') {
+      await o.store.markDelivered(row);
+      o.metrics?.delivered.inc();
+      return;
+    }
+    o.metrics?.attemptsFailed.inc();
+    if (outcome.kind === 'permanent' || row.attempts >= o.maxAttempts) {
+      await o.store.markDead(row, outcome.error);
+      o.metrics?.deadLettered.inc();
+      o.logger?.warn({ outboxId: row.id, peer: row.peer, attempts: row.attempts, error: outcome.error }, 'federation event dead-lettered');
+      return;
+    }
+    await o.store.markRetry(row, retryDelayMs(o.backoff, row.attempts), outcome.error);
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const loop = () => {
+      this.running = this.tick()
+        .catch((error: unknown) => this.options.logger?.warn({ error: error instanceof Error ? error.message : String(error) }, 'federation outbox tick failed'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.options.intervalMs ?? 1000);
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}
