@@ -5,6 +5,8 @@
 --   unsigned parts are stored. States: pending → in_flight → delivered | dead (max attempts or a
 --   permanent 4xx); a failed attempt goes back to pending with next_attempt_at in the future.
 --   lease_until lets another replica reclaim rows of a process that died mid-send.
+--   order_key: rows with the same key (e.g. one target device) go out one at a time in id order,
+--   so that target sees them in order; rows with different keys go out concurrently.
 -- federation_inbound: event ids already processed per peer, written in the same transaction as
 --   the delivery (so a failed delivery leaves no record), pruned after a retention window.
 CREATE TABLE federation_outbox (
@@ -13,6 +15,7 @@ CREATE TABLE federation_outbox (
   event_type       TEXT NOT NULL,
   idempotency_key  TEXT NOT NULL,
   event_id         TEXT NOT NULL,
+  order_key        TEXT NOT NULL,
   payload          TEXT NOT NULL,
   state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'in_flight', 'delivered', 'dead')),
   attempts         INTEGER NOT NULL DEFAULT 0,
@@ -23,7 +26,7 @@ CREATE TABLE federation_outbox (
   finished_at      TIMESTAMPTZ,
   UNIQUE (peer, idempotency_key)
 );
-CREATE INDEX federation_outbox_open ON federation_outbox (peer, id) WHERE state IN ('pending', 'in_flight');
+CREATE INDEX federation_outbox_open ON federation_outbox (peer, order_key, id) WHERE state IN ('pending', 'in_flight');
 
 CREATE TABLE federation_inbound (
   peer          TEXT NOT NULL,

@@ -5,18 +5,20 @@ import { mkdtempSync, openSync, readFileSync, writeFileSync, closeSync } from 'n
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './ports';
-import { migratedSchema, type MigratedSchema } from './pg-schema';
+import { migratedDatabase, migratedSchema, type MigratedSchema } from './pg-schema';
 import { stackEnv } from './stack-env';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-export type FleetService = 'secrets' | 'directory' | 'presence' | 'relay' | 'router' | 'gateway';
+export type FleetService = 'secrets' | 'directory' | 'presence' | 'relay' | 'router' | 'federation' | 'gateway';
 
 interface RunningProcess {
   name: string;
   service: FleetService;
   child: ChildProcess;
   env: NodeJS.ProcessEnv;
+  /** What this process got on top of the fleet's environment (kept for a restart). */
+  extra: Record<string, string>;
   adminPort: number;
   logFile: string;
 }
@@ -26,6 +28,12 @@ export interface FleetOptions {
   domain?: string;
   /** Extra COMMUCAT_* variables for every service. */
   env?: Record<string, string>;
+  /** Its own Postgres database instead of a schema (two fleets of two domains). */
+  ownDatabase?: boolean;
+  /** Start the federation service (default true); false lets a test start it later with peer settings. */
+  federation?: boolean;
+  /** Gateway ports chosen in advance (a peer fleet needs the URL before this fleet starts). */
+  gatewayPorts?: number[];
 }
 
 /**
@@ -43,12 +51,12 @@ export class TestFleet {
   static async start(opts: FleetOptions = {}): Promise<TestFleet> {
     const stack = stackEnv();
     const dir = mkdtempSync(path.join(tmpdir(), 'commucat-fleet-'));
-    const db = await migratedSchema('it');
+    const db = opts.ownDatabase ? await migratedDatabase('itdb') : await migratedSchema('it');
     execFileSync('bash', [path.join(ROOT, 'scripts/tls-cert.sh'), dir], { stdio: 'ignore' });
     const domain = opts.domain ?? 'example.org';
     const configPath = path.join(dir, 'commucat.toml');
     writeFileSync(configPath, '# test fleet: everything comes from the environment\n');
-    const ports = { secrets: await freePort(), directory: await freePort(), presence: await freePort(), relay: await freePort(), router: await freePort() };
+    const ports = { secrets: await freePort(), directory: await freePort(), presence: await freePort(), relay: await freePort(), router: await freePort(), federation: await freePort() };
     const baseEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -74,6 +82,8 @@ export class TestFleet {
       COMMUCAT_RELAY_GRPC_BIND: `127.0.0.1:${ports.relay}`,
       COMMUCAT_ROUTER_ADDR: `127.0.0.1:${ports.router}`,
       COMMUCAT_ROUTER_GRPC_BIND: `127.0.0.1:${ports.router}`,
+      COMMUCAT_FEDERATION_ADDR: `127.0.0.1:${ports.federation}`,
+      COMMUCAT_FEDERATION_GRPC_BIND: `127.0.0.1:${ports.federation}`,
       COMMUCAT_LOG_LEVEL: 'info',
       // Tests open many connections (and fetch server-info for each) from one IP; the limiters
       // have their own tests, which set these back.
@@ -82,12 +92,14 @@ export class TestFleet {
       ...opts.env,
     };
     const fleet = new TestFleet(dir, db, baseEnv, domain);
+    fleet.gatewayPorts.push(...(opts.gatewayPorts ?? []));
     try {
       await fleet.startService('secrets');
       await fleet.startService('directory');
       await fleet.startService('presence');
       await fleet.startService('relay');
       await fleet.startService('router');
+      if (opts.federation ?? true) await fleet.startService('federation');
       for (let i = 0; i < (opts.gateways ?? 1); i++) await fleet.startGateway(i);
     } catch (err) {
       await fleet.stop();
@@ -126,8 +138,9 @@ export class TestFleet {
     });
   }
 
-  async startService(service: Exclude<FleetService, 'gateway'>): Promise<void> {
-    await this.startProcess(service, service, {});
+  /** Starts a service under its own name; `extraEnv` is kept for restarts. */
+  async startService(service: Exclude<FleetService, 'gateway'>, extraEnv: Record<string, string> = {}): Promise<void> {
+    await this.startProcess(service, service, extraEnv);
   }
 
   /**
@@ -152,7 +165,7 @@ export class TestFleet {
     const fd = openSync(logFile, 'a');
     const child = spawn(process.execPath, [path.join(ROOT, 'services', service, 'dist/main.js')], { env, stdio: ['ignore', fd, fd] });
     closeSync(fd);
-    const proc = { name, service, child, env, adminPort, logFile };
+    const proc = { name, service, child, env, extra, adminPort, logFile };
     this.processes.set(name, proc);
     await this.waitReady(proc);
   }
@@ -201,13 +214,21 @@ export class TestFleet {
     return code;
   }
 
-  /** Stops the process (SIGTERM, or SIGKILL for a crash) and starts it again on the same ports. */
-  async restart(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  /**
+   * Stops the process (SIGTERM, or SIGKILL for a crash), leaves it down for `downMs`, and starts
+   * it again with the same settings (ports included).
+   */
+  async restart(name: string, signal: NodeJS.Signals = 'SIGTERM', downMs = 0): Promise<void> {
     const proc = this.processes.get(name);
     if (!proc) throw new Error(`no process ${name}`);
     await this.stopProcess(name, signal);
-    if (proc.service === 'gateway') await this.startGateway(Number(name.split('-')[1]));
-    else await this.startService(proc.service as Exclude<FleetService, 'gateway'>);
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    await this.startProcess(name, proc.service, proc.extra);
+  }
+
+  /** The admin HTTP port (/metrics, /readyz) of a running process. */
+  adminPortOf(name: string): number | undefined {
+    return this.processes.get(name)?.adminPort;
   }
 
   async stop(): Promise<void> {

@@ -41,3 +41,37 @@ export async function migratedSchema(prefix = 't'): Promise<MigratedSchema> {
     },
   };
 }
+
+/**
+ * A fresh Postgres database (not just a schema) with every migration applied: for tests that
+ * stand up two independent fleets, as two servers of two domains would have.
+ */
+export async function migratedDatabase(prefix = 'db'): Promise<MigratedSchema> {
+  const { pgDsn } = stackEnv();
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = createPgPool({ dsn: pgDsn, max: 1 });
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(pgDsn);
+  url.pathname = `/${name}`;
+  const dsn = url.toString();
+  const pool = createPgPool({ dsn, max: 8 });
+  await runMigrations(pool, MIGRATIONS);
+  return {
+    schema: name,
+    pool,
+    dsn,
+    async drop() {
+      await pool.end();
+      const cleanup = createPgPool({ dsn: pgDsn, max: 1 });
+      try {
+        await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await cleanup.end();
+      }
+    },
+  };
+}

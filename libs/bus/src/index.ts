@@ -26,3 +26,4 @@ export type {
 export { connectBus, REPLY_ERROR_HEADER } from './nats-bus';
 export type { ConnectBusOptions } from './nats-bus';
 export { ensureStream } from './ensure-stream';
+export { RouterNoticePublisher } from './router-notices';

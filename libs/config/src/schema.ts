@@ -91,6 +91,7 @@ import {
  * | fleet.presence_addr                         | COMMUCAT_PRESENCE_ADDR                | 127.0.0.1:7103          | (new) |
  * | fleet.router_addr                           | COMMUCAT_ROUTER_ADDR                  | 127.0.0.1:7104          | (new) |
  * | fleet.relay_addr                            | COMMUCAT_RELAY_ADDR                   | 127.0.0.1:7105          | (new) |
+ * | fleet.federation_addr                       | COMMUCAT_FEDERATION_ADDR              | 127.0.0.1:7107          | (new) |
  * | services.<name>.grpc_bind                   | COMMUCAT_<NAME>_GRPC_BIND             | 127.0.0.1:71xx          | gateway: unset (no gRPC server) (new) |
  * | services.<name>.admin_bind                  | COMMUCAT_<NAME>_ADMIN_BIND            | 127.0.0.1:91xx          | /healthz /readyz /metrics (new) |
  * |   names and ports: gateway -/9100, secrets 7101/9101, directory 7102/9102, presence 7103/9103,
@@ -233,6 +234,7 @@ export const CONFIG_KEYS = {
   'fleet.presence_addr': key('COMMUCAT_PRESENCE_ADDR', hostPort(), { default: loopback(7103) }),
   'fleet.router_addr': key('COMMUCAT_ROUTER_ADDR', hostPort(), { default: loopback(7104) }),
   'fleet.relay_addr': key('COMMUCAT_RELAY_ADDR', hostPort(), { default: loopback(7105) }),
+  'fleet.federation_addr': key('COMMUCAT_FEDERATION_ADDR', hostPort(), { default: loopback(7107) }),
 
   'services.gateway.grpc_bind': key('COMMUCAT_GATEWAY_GRPC_BIND', hostPort()),
   'services.gateway.admin_bind': key('COMMUCAT_GATEWAY_ADMIN_BIND', hostPort(), { default: loopback(9100) }),
@@ -374,6 +376,7 @@ export interface CommucatConfig {
     readonly presenceAddr: string;
     readonly routerAddr: string;
     readonly relayAddr: string;
+    readonly federationAddr: string;
   };
   readonly services: { readonly gateway: GatewayBinds } & {
     readonly [N in Exclude<ServiceName, 'gateway'>]: ServiceBinds;

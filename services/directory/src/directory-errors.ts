@@ -7,7 +7,8 @@ export const DIRECTORY_ERROR_CODE_METADATA = 'commucat-directory-error';
 /**
  * Every refusal of the directory's REST/CLI RPCs: the stable code and the gRPC status it is
  * answered with (the gateway maps INVALID_ARGUMENT → 400, UNAUTHENTICATED → 401,
- * PERMISSION_DENIED → 403, NOT_FOUND → 404, ALREADY_EXISTS / FAILED_PRECONDITION → 409).
+ * PERMISSION_DENIED → 403, NOT_FOUND → 404, ALREADY_EXISTS / FAILED_PRECONDITION → 409,
+ * UNAVAILABLE → 503).
  */
 export const DIRECTORY_ERRORS = {
   // requests missing what identifies the caller or the target
@@ -66,6 +67,16 @@ export const DIRECTORY_ERRORS = {
   friend_request_pending: status.ALREADY_EXISTS,
   friend_request_not_found: status.NOT_FOUND,
   friend_request_not_pending: status.FAILED_PRECONDITION,
+
+  // federated friend requests and deliveries (spec rest-storage-ops §5.5, §11.13–11.14)
+  // The gateway answers this one as the reference does: 400 `unknown-domain`.
+  unknown_domain: status.INVALID_ARGUMENT,
+  federated_id_invalid: status.INVALID_ARGUMENT,
+  federated_request_id_required: status.INVALID_ARGUMENT,
+  federated_from_mismatch: status.INVALID_ARGUMENT,
+  federated_status_invalid: status.INVALID_ARGUMENT,
+  federation_unavailable: status.UNAVAILABLE,
+  not_friends: status.PERMISSION_DENIED,
 
   // uploads
   image_too_large: status.INVALID_ARGUMENT,

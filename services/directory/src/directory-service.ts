@@ -4,6 +4,9 @@ import type { DirectoryServiceServer } from '@commucat/contracts';
 import type { CertificateAuthority } from './certificate-authority.js';
 import { DeviceService, type RevocationPublisher } from './device-service.js';
 import { DirectoryError, refuse } from './directory-errors.js';
+import { FederatedDeliveryAuthorizer } from './federated-delivery.js';
+import { FederatedFriendRequests } from './federated-friend-requests.js';
+import type { FederationOutbox } from './federation-outbox.js';
 import { FriendRequestService } from './friend-request-service.js';
 import { FriendService } from './friend-service.js';
 import { friendStore } from './friend-store.js';
@@ -27,16 +30,21 @@ export interface DirectoryDeps {
   notices: NoticePublisher;
   rotation: RotationPolicy;
   rotations?: RotationCounter;
+  /** The federation service's outbox, for friend requests with users of other domains. */
+  federation: FederationOutbox;
   logger: Logger;
 }
 
 /** The services behind the RPCs, built once per process. */
 export function directoryServices(deps: DirectoryDeps) {
+  const federatedFriendRequests = new FederatedFriendRequests(deps.pool, deps.domain, deps.federation);
   return {
     pairing: new PairingService(deps.pool, deps.ca, deps.pairing),
     devices: new DeviceService(deps.pool, deps.publisher),
     friends: new FriendService(deps.pool),
-    friendRequests: new FriendRequestService(deps.pool, deps.domain),
+    friendRequests: new FriendRequestService(deps.pool, deps.domain, federatedFriendRequests),
+    federatedFriendRequests,
+    federatedDelivery: new FederatedDeliveryAuthorizer(deps.pool),
     uploads: new UploadService(deps.pool),
     users: new UserRegistration(deps.pool, deps.domain),
     rotation: new RotationService(deps.pool, deps.ca, deps.notices, deps.rotation, deps.logger, deps.rotations),
@@ -84,5 +92,8 @@ export function directoryHandlers(deps: DirectoryDeps): DirectoryServiceServer {
     getUpload: async ({ request: req }) => answer(() => s.uploads.get(req)),
     registerUser: async ({ request: req }) => answer(() => s.users.register(req)),
     rotateDeviceKey: async ({ request: req }) => answer(() => s.rotation.rotate(req)),
+    receiveFederatedFriendRequest: async ({ request: req }) => answer(() => s.federatedFriendRequests.receiveRequest(req)),
+    receiveFederatedFriendAnswer: async ({ request: req }) => answer(() => s.federatedFriendRequests.receiveAnswer(req)),
+    authorizeFederatedDelivery: async ({ request: req }) => answer(() => s.federatedDelivery.authorize(req)),
   };
 }

@@ -1,16 +1,17 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type {
   AnswerFriendRequestRequest, CreateFriendRequestRequest, FriendRequest, FriendRequestOutcome,
   ListFriendRequestsRequest, ListFriendRequestsResponse,
 } from '@commucat/contracts';
 import { withTransaction } from '@commucat/storage';
 import { refuse } from './directory-errors.js';
-import { MAX_FRIENDS } from './friend-service.js';
-import { friendStore } from './friend-store.js';
-import { identityStore, toProfile, type Queryable, type UserRow } from './identity-store.js';
+import { toFriendRequest } from './federated-friend-store.js';
+import type { FederatedFriendRequests } from './federated-friend-requests.js';
+import { foreignDomainOf } from './federated-id.js';
+import { befriend, checkMessage, resolveLocalUser } from './friend-request-rules.js';
+import { identityStore, toProfile } from './identity-store.js';
 import { randomId } from './random-id.js';
 
-const MAX_MESSAGE_LENGTH = 1024;
 const COLUMNS = 'request_id, from_user_id, to_user_id, status, message, created_at, updated_at';
 
 const toRequest = (r: Record<string, unknown>): FriendRequest => ({
@@ -23,21 +24,32 @@ const toRequest = (r: Record<string, unknown>): FriendRequest => ({
   updatedAt: (r.updated_at as Date).getTime(),
 });
 
-/** Friend requests between local users (table friend_request, migration 010). */
+const newestFirst = (a: FriendRequest, b: FriendRequest): number =>
+  b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * Friend requests (table friend_request, migration 010). A target or requester `handle@domain`
+ * of another domain is federated: handed to FederatedFriendRequests, listed with the local ones.
+ */
 export class FriendRequestService {
   constructor(
     private readonly pool: Pool,
     /** server.domain: `handle@<this domain>` names a local user too. */
     private readonly domain: string,
+    private readonly federated: FederatedFriendRequests,
   ) {}
 
   async list(req: ListFriendRequestsRequest): Promise<ListFriendRequestsResponse> {
     if (!req.userId) throw refuse('user_id_required', 'user_id is required');
-    const [incoming, outgoing] = await Promise.all([
+    const [incoming, outgoing, federated] = await Promise.all([
       this.pool.query(`SELECT ${COLUMNS} FROM friend_request WHERE to_user_id = $1 AND status = 'pending' ORDER BY created_at DESC, request_id`, [req.userId]),
       this.pool.query(`SELECT ${COLUMNS} FROM friend_request WHERE from_user_id = $1 ORDER BY created_at DESC, request_id`, [req.userId]),
+      this.federated.list(req.userId),
     ]);
-    return { incoming: incoming.rows.map(toRequest), outgoing: outgoing.rows.map(toRequest) };
+    return {
+      incoming: [...incoming.rows.map(toRequest), ...federated.incoming.map(toFriendRequest)].sort(newestFirst),
+      outgoing: [...outgoing.rows.map(toRequest), ...federated.outgoing.map(toFriendRequest)].sort(newestFirst),
+    };
   }
 
   /** Asks `target`; asking again after an answer re-opens the request as a new one. */
@@ -46,11 +58,10 @@ export class FriendRequestService {
     const named = req.target.trim();
     if (!named) throw refuse('friend_request_target_required', 'target is required');
     if (named === req.userId) throw refuse('friend_request_to_self', 'cannot befriend yourself');
-    if (req.message !== undefined && req.message.length > MAX_MESSAGE_LENGTH) {
-      throw refuse('friend_request_message_too_long', `message longer than ${MAX_MESSAGE_LENGTH}`);
-    }
+    checkMessage(req.message);
+    if (foreignDomainOf(named, this.domain) !== undefined) return this.federated.create(req.userId, named, req.message);
     if (!(await identityStore.userById(this.pool, req.userId))) throw refuse('user_not_found', 'unknown user');
-    const target = await this.resolveLocal(this.pool, named);
+    const target = await resolveLocalUser(this.pool, named, this.domain);
     if (!target) throw refuse('user_not_found', 'unknown target user');
     if (target.userId === req.userId) throw refuse('friend_request_to_self', 'cannot befriend yourself');
 
@@ -73,7 +84,8 @@ export class FriendRequestService {
     if (!req.userId) throw refuse('user_id_required', 'user_id is required');
     const named = req.requester.trim();
     if (!named) throw refuse('friend_request_target_required', 'requester is required');
-    const requester = await this.resolveLocal(this.pool, named);
+    if (foreignDomainOf(named, this.domain) !== undefined) return this.federated.answer(req.userId, named, req.accept);
+    const requester = await resolveLocalUser(this.pool, named, this.domain);
     if (!requester) throw refuse('user_not_found', 'unknown requester');
 
     const request = await withTransaction(this.pool, async (db) => {
@@ -98,21 +110,4 @@ export class FriendRequestService {
     });
     return { request, other: toProfile(requester) };
   }
-
-  /** A local user by id, then handle, then `handle@<our domain>`. */
-  private async resolveLocal(db: Queryable, named: string): Promise<UserRow | undefined> {
-    const direct = await identityStore.userByIdOrHandle(db, named);
-    if (direct) return direct;
-    const at = named.lastIndexOf('@');
-    if (at <= 0) return undefined;
-    const domain = named.slice(at + 1);
-    if (domain !== '' && domain !== this.domain) return undefined;
-    return identityStore.userByIdOrHandle(db, named.slice(0, at));
-  }
-}
-
-async function befriend(db: PoolClient, userId: string, friendUserId: string): Promise<void> {
-  if (await friendStore.isListed(db, userId, friendUserId)) return;
-  if ((await friendStore.count(db, userId)) >= MAX_FRIENDS) throw refuse('friend_list_full', `a friend list holds at most ${MAX_FRIENDS} entries`);
-  await friendStore.append(db, userId, friendUserId);
 }

@@ -95,6 +95,22 @@ export const friendStore = {
     return rows.length > 0;
   },
 
+  /**
+   * Whether `userId` lists the remote user: entries are split at their last `@` and the domain
+   * compared case-insensitively, so an entry saved by PUT /api/friends as `bob@B.Test` counts.
+   */
+  async listsRemote(db: Queryable, userId: string, handle: string, domain: string): Promise<boolean> {
+    const { rows } = await db.query(
+      `SELECT 1 FROM friend
+        WHERE user_id = $1 AND friend_user_id LIKE '%@%'
+          AND regexp_replace(friend_user_id, '@[^@]*$', '') = $2
+          AND lower(substring(friend_user_id from '@([^@]*)$')) = $3
+        LIMIT 1`,
+      [userId, handle, domain.toLowerCase()],
+    );
+    return rows.length > 0;
+  },
+
   /** True when the entry existed. */
   async remove(db: Queryable, userId: string, friendUserId: string): Promise<boolean> {
     const { rowCount } = await db.query('DELETE FROM friend WHERE user_id = $1 AND friend_user_id = $2', [userId, friendUserId]);

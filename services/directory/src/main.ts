@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-import { connectBus, Subjects } from '@commucat/bus';
+import { connectBus, RouterNoticePublisher, Subjects } from '@commucat/bus';
 import { createGrpcClient, runService } from '@commucat/service-kit';
 import { createPgPool, pingPostgres } from '@commucat/storage';
 import { Counter } from '@commucat/telemetry';
-import { DirectoryServiceService, SecretsServiceClient } from '@commucat/contracts';
+import { DirectoryServiceService, FederationServiceClient, SecretsServiceClient } from '@commucat/contracts';
 import type { RevocationPublisher } from './device-service.js';
 import { directoryHandlers } from './directory-service.js';
+import { GrpcFederationOutbox } from './grpc-federation-outbox.js';
 import { HelloAuthorizer } from './hello-authorizer.js';
-import { BusNoticePublisher } from './notice-publisher.js';
 import { PairingService } from './pairing-service.js';
 import { SecretsCertificateAuthority } from './secrets-authority.js';
 import { sessionStore } from './session-store.js';
@@ -47,6 +47,9 @@ runService('directory', async ({ config, logger, runtime, telemetry }) => {
     certificateLifetimeSeconds: CERTIFICATE_LIFETIME_SECONDS,
     certificateReuseMarginSeconds: 24 * 3600,
   });
+  // Not a readiness check: only federated friend requests need it, and they fail on their own.
+  const federation = createGrpcClient(FederationServiceClient, config.fleet.federationAddr);
+  runtime.onShutdown(() => federation.close());
   const pairing = { pairingTtlSeconds: config.limits.pairingTtl, certificateLifetimeSeconds: CERTIFICATE_LIFETIME_SECONDS };
   const rotation = {
     enabled: config.rotation.device.enabled,
@@ -57,7 +60,7 @@ runService('directory', async ({ config, logger, runtime, telemetry }) => {
   };
   runtime.addGrpcService(DirectoryServiceService, directoryHandlers({
     pool, authorizer, ca: authority, publisher, domain: config.server.domain!, pairing,
-    notices: new BusNoticePublisher(bus), rotation, logger,
+    notices: new RouterNoticePublisher(bus), rotation, logger, federation: new GrpcFederationOutbox(federation),
     rotations: new Counter({ name: 'commucat_device_rotations_total', help: 'Device keys rotated over POST /api/device/csr', registers: [telemetry.registry] }),
   }));
 
@@ -74,5 +77,5 @@ runService('directory', async ({ config, logger, runtime, telemetry }) => {
   }, PURGE_INTERVAL_MS);
   purge.unref();
   runtime.onShutdown(() => clearInterval(purge));
-  return { nats_namespace: config.fleet.natsNamespace, secrets_addr: config.fleet.secretsAddr };
+  return { nats_namespace: config.fleet.natsNamespace, secrets_addr: config.fleet.secretsAddr, federation_addr: config.fleet.federationAddr };
 }, { require: ['storage.postgres_dsn', 'server.domain'] });

@@ -140,7 +140,10 @@ describe('friend requests', () => {
     expect(await h.refusal('createFriendRequest', { userId: ned.userId, target: ned.userId })).toEqual({ status: grpc.status.INVALID_ARGUMENT, code: 'friend_request_to_self' });
     expect(await h.refusal('createFriendRequest', { userId: ned.userId, target: ned.handle })).toEqual({ status: grpc.status.INVALID_ARGUMENT, code: 'friend_request_to_self' });
     expect(await h.refusal('createFriendRequest', { userId: ned.userId, target: 'nobody' })).toEqual({ status: grpc.status.NOT_FOUND, code: 'user_not_found' });
-    expect(await h.refusal('createFriendRequest', { userId: ned.userId, target: `${olga.handle}@other.example` })).toEqual({ status: grpc.status.NOT_FOUND, code: 'user_not_found' });
+    // another domain is federated; one federation does not know is refused as the reference does
+    expect(await h.refusal('createFriendRequest', { userId: ned.userId, target: `${olga.handle}@other.example` })).toEqual({ status: grpc.status.INVALID_ARGUMENT, code: 'unknown_domain' });
+    // our own domain in any case is local
+    expect(await h.refusal('createFriendRequest', { userId: ned.userId, target: `nobody@EXAMPLE.org` })).toEqual({ status: grpc.status.NOT_FOUND, code: 'user_not_found' });
     expect(await h.refusal('createFriendRequest', { userId: ned.userId, target: '' })).toEqual({ status: grpc.status.INVALID_ARGUMENT, code: 'friend_request_target_required' });
     expect(await h.refusal('createFriendRequest', { userId: ned.userId, target: olga.userId, message: 'x'.repeat(1025) }))
       .toEqual({ status: grpc.status.INVALID_ARGUMENT, code: 'friend_request_message_too_long' });

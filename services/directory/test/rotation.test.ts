@@ -10,7 +10,7 @@ import { HelloVerdict, type Notice, type RotateDeviceKeyRequest } from '@commuca
 import { stackEnv } from '../../../tests/support/stack-env';
 import type { CertificateAuthority } from '../src/certificate-authority';
 import { DirectoryError } from '../src/directory-errors';
-import { BusNoticePublisher } from '../src/notice-publisher';
+import { RouterNoticePublisher } from '@commucat/bus';
 import { rotationProofDigest } from '../src/rotation-proof';
 import { RotationService } from '../src/rotation-service';
 import { DirectoryHarness, ROTATION, silentLogger, type SignedUp } from './support/directory-harness';
@@ -205,7 +205,7 @@ describe('RotateDeviceKey', () => {
 });
 
 describe('RotationService', () => {
-  const service = (overrides: Partial<typeof ROTATION> = {}, ca: CertificateAuthority = h.ca, notices = new BusNoticePublisher(h.bus)) =>
+  const service = (overrides: Partial<typeof ROTATION> = {}, ca: CertificateAuthority = h.ca, notices = new RouterNoticePublisher(h.bus)) =>
     new RotationService(h.db.pool, ca, notices, { ...ROTATION, ...overrides }, silentLogger);
 
   const refusalOf = async (work: Promise<unknown>): Promise<string> => {
@@ -246,7 +246,7 @@ describe('RotationService', () => {
     const closed = await connectBus({ servers: stackEnv().natsUrl, name: 'dirrot-closed' });
     await closed.close();
     const next = DeviceKeyPair.generate();
-    const res = await service({}, h.ca, new BusNoticePublisher(closed)).rotate(proof(leo, next));
+    const res = await service({}, h.ca, new RouterNoticePublisher(closed)).rotate(proof(leo, next));
     expect(Buffer.from(res.publicKey).equals(next.publicKey)).toBe(true);
     expect(await deviceState(leo.deviceId)).toMatchObject({ key: next.publicKey.toString('hex'), events: 2 });
   });

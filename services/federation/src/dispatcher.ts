@@ -1,3 +1,4 @@
+import * as https from 'node:https';
 import { parseJson } from '@commucat/ccp1';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import { eventDigest, formatCreatedAt, type FederationEvent } from './event-digest.js';
@@ -40,21 +41,79 @@ function classify(status: number): Outcome {
  */
 export class OutboxDispatcher {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private claiming: Promise<void> | undefined;
+  private claimAgain = false;
+  private readonly sending = new Set<Promise<void>>();
   private stopped = true;
+  private readonly agent: https.Agent;
 
-  constructor(private readonly options: DispatcherOptions) {}
+  constructor(private readonly options: DispatcherOptions) {
+    // Kept-alive connections: a TLS handshake per event would dominate the send time.
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: Math.max(1, options.perPeerConcurrency), ca: options.tls.ca, rejectUnauthorized: options.tls.rejectUnauthorized ?? true });
+  }
 
-  /** One claim-and-send round; resolves with the number of rows attempted. */
+  /** One claim-and-send round, waiting for every send; resolves with the number of rows attempted. */
   async tick(): Promise<number> {
+    const rows = await this.claim();
+    await Promise.all(rows.map((row) => this.send(row)));
+    return rows.length;
+  }
+
+  private async claim(): Promise<OutboxRow[]> {
     const o = this.options;
     const rows = await o.store.claim({ peers: o.peers.domains(), perPeerLimit: o.perPeerConcurrency, leaseSeconds: o.leaseSeconds ?? 60 });
-    await Promise.all(rows.map((row) => this.send(row)));
     if (o.metrics) {
       const { counts } = await o.store.summary(0);
       for (const [state, n] of Object.entries(counts)) o.metrics.outboxRows.set({ state }, n);
     }
-    return rows.length;
+    return rows;
+  }
+
+  /**
+   * Asks for a claim round soon: after an enqueue in this process, and whenever a send finishes
+   * (its slot is free, and the next row of its order key may be due). Rounds never overlap.
+   */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claimAgain = false;
+    this.claiming = this.claim()
+      .then((rows) => {
+        for (const row of rows) {
+          const sent: Promise<void> = this.send(row)
+            .catch((error: unknown) => this.options.logger?.warn({ error: error instanceof Error ? error.message : String(error), outboxId: row.id }, 'federation send bookkeeping failed'))
+            .finally(() => {
+              this.sending.delete(sent);
+              this.wake();
+            });
+          this.sending.add(sent);
+        }
+      })
+      .catch((error: unknown) => this.options.logger?.warn({ error: error instanceof Error ? error.message : String(error) }, 'federation outbox claim failed'))
+      .finally(() => {
+        this.claiming = undefined;
+        if (this.claimAgain) this.wake();
+      });
+  }
+
+  /** Polls every interval (retries coming due, rows enqueued by other replicas) besides the wake-ups. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.timer = setInterval(() => this.wake(), this.options.intervalMs ?? 1000);
+    this.wake();
+  }
+
+  /** Stops claiming and waits for the sends in progress; rows still leased are reclaimed after their lease. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.claiming;
+    await Promise.all([...this.sending]);
+    this.agent.destroy();
   }
 
   private async send(row: OutboxRow): Promise<void> {
@@ -68,7 +127,7 @@ export class OutboxDispatcher {
         const event: FederationEvent = { event_id: row.eventId, origin: o.domain, created_at: formatCreatedAt(new Date()), payload: parseJson(row.payload), scope: row.peer };
         const digest = eventDigest(event);
         const signature = await o.signer.sign(digest);
-        const response = await postEvent(peer.url, serializeSignedEvent({ event, digest, signature }), { 'x-commucat-federation-event-type': row.eventType }, o.tls);
+        const response = await postEvent(peer.url, serializeSignedEvent({ event, digest, signature }), { 'x-commucat-federation-event-type': row.eventType }, this.agent, o.tls.timeoutMs);
         outcome = classify(response.status);
       } catch (error) {
         outcome = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
@@ -87,24 +146,5 @@ export class OutboxDispatcher {
       return;
     }
     await o.store.markRetry(row, retryDelayMs(o.backoff, row.attempts), outcome.error);
-  }
-
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    const loop = () => {
-      this.running = this.tick()
-        .catch((error: unknown) => this.options.logger?.warn({ error: error instanceof Error ? error.message : String(error) }, 'federation outbox tick failed'))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, this.options.intervalMs ?? 1000);
-        });
-    };
-    loop();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
   }
 }

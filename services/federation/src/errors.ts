@@ -7,6 +7,10 @@ export type FederationErrorCode =
   | 'wrong_scope'
   | 'replay'
   | 'invalid_argument'
+  | 'invalid_payload'
+  | 'invalid_target'
+  | 'unknown_target'
+  | 'not_permitted'
   | 'delivery_failed';
 
 export class FederationError extends Error {

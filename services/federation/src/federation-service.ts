@@ -18,6 +18,10 @@ const STATUS_BY_CODE: Record<FederationErrorCode, grpc.status> = {
   stale: grpc.status.FAILED_PRECONDITION,
   wrong_scope: grpc.status.PERMISSION_DENIED,
   replay: grpc.status.ALREADY_EXISTS,
+  invalid_payload: grpc.status.INVALID_ARGUMENT,
+  invalid_target: grpc.status.INVALID_ARGUMENT,
+  unknown_target: grpc.status.NOT_FOUND,
+  not_permitted: grpc.status.PERMISSION_DENIED,
   delivery_failed: grpc.status.UNAVAILABLE,
 };
 
@@ -40,12 +44,19 @@ async function answer<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** gRPC handlers of federation: proto in and out, the work done by OutboxStore and InboundProcessor. */
-export function federationHandlers(deps: { outbox: OutboxStore; inbound: InboundProcessor; peers: PeerDirectory }): FederationServiceServer {
+export function federationHandlers(deps: {
+  outbox: OutboxStore;
+  inbound: InboundProcessor;
+  peers: PeerDirectory;
+  /** Called after a new row is stored, so the dispatcher sends it now instead of at its next poll. */
+  onEnqueued?: () => void;
+}): FederationServiceServer {
   return {
     enqueue: async ({ request: req }) =>
       answer(async () => {
         if (!deps.peers.find(req.peer)) throw new FederationError('invalid_argument', `peer ${req.peer} is not configured`);
-        const row = await deps.outbox.enqueue({ peer: req.peer, eventType: req.eventType, payloadJson: req.payloadJson, idempotencyKey: req.idempotencyKey });
+        const row = await deps.outbox.enqueue({ peer: req.peer, eventType: req.eventType, payloadJson: req.payloadJson, idempotencyKey: req.idempotencyKey, orderKey: req.orderKey });
+        if (row.created) deps.onEnqueued?.();
         return { outboxId: row.id, eventId: row.eventId, created: row.created };
       }),
     receive: async ({ request: req }) =>

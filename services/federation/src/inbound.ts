@@ -6,7 +6,10 @@ import type { FederationMetrics } from './federation-metrics.js';
 import type { FederationPeer, PeerDirectory } from './peers.js';
 import { parseSignedEvent, type SignedEvent } from './signed-event.js';
 
-/** Hands a verified event to the rest of the fleet (the router); throwing means "not processed". */
+/**
+ * Hands a verified event to the rest of the fleet (the router, the directory); throwing means
+ * "not processed": a FederationError refuses the event for good, anything else is delivery_failed.
+ */
 export interface InboundDelivery {
   deliver(event: SignedEvent, peer: FederationPeer): Promise<void>;
 }
@@ -92,6 +95,8 @@ export class InboundProcessor {
       try {
         await this.options.delivery.deliver(signed, peer);
       } catch (cause) {
+        // A refusal of the event itself (bad target, not permitted) is final and keeps its code.
+        if (cause instanceof FederationError) throw cause;
         // Rolling back drops the record, so the peer's retry is processed (§11.13).
         throw new FederationError('delivery_failed', `delivery failed: ${cause instanceof Error ? cause.message : String(cause)}`);
       }

@@ -11,3 +11,4 @@ export { OutboxStore, type OutboxRow, type OutboxState, type OutboxSummary, type
 export { OutboxDispatcher, type DispatcherOptions } from './dispatcher.js';
 export { postEvent, type PeerTlsOptions, type PeerResponse } from './peer-transport.js';
 export { federationHandlers, FEDERATION_ERROR_CODE_METADATA } from './federation-service.js';
+export { FleetDelivery, type FleetDeliveryOptions, type NoticeSink } from './fleet-delivery.js';

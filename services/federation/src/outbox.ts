@@ -20,6 +20,8 @@ export interface EnqueueInput {
   readonly eventType: string;
   readonly payloadJson: string;
   readonly idempotencyKey: string;
+  /** Rows with the same key reach the peer one at a time, in enqueue order; default: the idempotency key. */
+  readonly orderKey?: string;
 }
 
 export interface OutboxSummary {
@@ -34,8 +36,6 @@ interface ClaimRow {
   event_id: string;
   payload: string;
   attempts: number;
-  state: OutboxState;
-  due: boolean;
 }
 
 /** The durable outbound queue (§5.6 fixed: one typed table, leases, max attempts, dead letters). */
@@ -52,9 +52,9 @@ export class OutboxStore {
     }
     const peer = input.peer.toLowerCase();
     const inserted = await this.pool.query<{ id: string; event_id: string }>(
-      `INSERT INTO federation_outbox (peer, event_type, idempotency_key, event_id, payload) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO federation_outbox (peer, event_type, idempotency_key, event_id, order_key, payload) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (peer, idempotency_key) DO NOTHING RETURNING id, event_id`,
-      [peer, input.eventType, input.idempotencyKey, randomUUID(), input.payloadJson],
+      [peer, input.eventType, input.idempotencyKey, randomUUID(), input.orderKey || input.idempotencyKey, input.payloadJson],
     );
     if (inserted.rows[0]) return { id: inserted.rows[0].id, eventId: inserted.rows[0].event_id, created: true };
     const existing = await this.pool.query<{ id: string; event_id: string }>(
@@ -65,9 +65,10 @@ export class OutboxStore {
   }
 
   /**
-   * Claims due rows, at most `perPeerLimit` open rows per peer in flight cluster-wide. Per peer only
-   * the oldest `perPeerLimit` open rows are candidates, so with a limit of 1 a peer's events go out
-   * strictly in order (a row backing off holds the ones behind it).
+   * Claims due rows for the configured peers, keeping at most `perPeerLimit` rows of a peer in
+   * flight cluster-wide. Only the oldest open row of each order key is a candidate, so a row
+   * backing off holds the ones behind it with the same key (that target's order is kept) while
+   * other keys go ahead.
    */
   async claim(options: { peers: readonly string[]; perPeerLimit: number; leaseSeconds: number; maxPeers?: number }): Promise<OutboxRow[]> {
     return withTransaction(this.pool, async (client) => {
@@ -84,21 +85,21 @@ export class OutboxStore {
         // One claimer per peer at a time across replicas, so the in-flight count it sees is true.
         const lock = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('federation-outbox:' || $1)) AS ok`, [peer]);
         if (!lock.rows[0]?.ok) continue;
-        const open = await client.query<ClaimRow>(
-          `SELECT id, peer, event_type, event_id, payload, attempts, state, next_attempt_at <= now() AS due
-           FROM federation_outbox WHERE peer = $1 AND state IN ('pending', 'in_flight')
-           ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-          [peer, options.perPeerLimit],
+        const busy = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM federation_outbox WHERE peer = $1 AND state = 'in_flight'`, [peer]);
+        const room = options.perPeerLimit - (busy.rows[0]?.n ?? 0);
+        if (room <= 0) continue;
+        const ready = await client.query<ClaimRow>(
+          `WITH heads AS (
+             SELECT DISTINCT ON (order_key) id, state, next_attempt_at
+               FROM federation_outbox WHERE peer = $1 AND state IN ('pending', 'in_flight')
+              ORDER BY order_key, id)
+           UPDATE federation_outbox o SET state = 'in_flight', attempts = o.attempts + 1, lease_until = now() + make_interval(secs => $3)
+            WHERE o.id IN (SELECT id FROM heads WHERE state = 'pending' AND next_attempt_at <= now() ORDER BY id LIMIT $2)
+           RETURNING o.id, o.peer, o.event_type, o.event_id, o.payload, o.attempts`,
+          [peer, room, options.leaseSeconds],
         );
-        const ready = open.rows.filter((row) => row.state === 'pending' && row.due);
-        if (ready.length === 0) continue;
-        await client.query(
-          `UPDATE federation_outbox SET state = 'in_flight', attempts = attempts + 1, lease_until = now() + make_interval(secs => $2)
-           WHERE id = ANY($1::bigint[])`,
-          [ready.map((row) => row.id), options.leaseSeconds],
-        );
-        for (const row of ready) {
-          claimed.push({ id: row.id, peer: row.peer, eventType: row.event_type, eventId: row.event_id, payload: row.payload, attempts: row.attempts + 1 });
+        for (const row of [...ready.rows].sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)))) {
+          claimed.push({ id: row.id, peer: row.peer, eventType: row.event_type, eventId: row.event_id, payload: row.payload, attempts: row.attempts });
         }
       }
       return claimed;

@@ -11,8 +11,8 @@ export interface PeerResponse {
   readonly status: number;
 }
 
-/** POSTs a JSON body to `<base url>/federation/events` over HTTPS. */
-export function postEvent(baseUrl: string, body: string, headers: Record<string, string>, tls: PeerTlsOptions): Promise<PeerResponse> {
+/** POSTs a JSON body to `<base url>/federation/events` over HTTPS through `agent` (it holds the TLS trust settings). */
+export function postEvent(baseUrl: string, body: string, headers: Record<string, string>, agent: https.Agent, timeoutMs = 10_000): Promise<PeerResponse> {
   const url = new URL('/federation/events', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   if (url.protocol !== 'https:') return Promise.reject(new Error(`peer URL must be https: ${baseUrl}`));
   return new Promise((resolve, reject) => {
@@ -20,9 +20,8 @@ export function postEvent(baseUrl: string, body: string, headers: Record<string,
       url,
       {
         method: 'POST',
-        ca: tls.ca,
-        rejectUnauthorized: tls.rejectUnauthorized ?? true,
-        timeout: tls.timeoutMs ?? 10_000,
+        agent,
+        timeout: timeoutMs,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'commucat-federation/1', ...headers },
       },
       (response) => {

@@ -174,12 +174,12 @@ describe('outbox dispatcher', () => {
     expect(await rowOf(id)).toMatchObject({ state: 'delivered', attempts: 3 });
   });
 
-  it('keeps per-peer order with a concurrency of 1, even when the head row has to be retried', async () => {
+  it('keeps the order of one order key, even when its head row has to be retried', async () => {
     const server = await fakePeer([503, 503]);
     const peer = freshPeer();
-    const d = dispatcher(peer, server.url);
+    const d = dispatcher(peer, server.url, { perPeerConcurrency: 4 });
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await store().enqueue({ peer, eventType: 'relay', payloadJson: `{"i":${i}}`, idempotencyKey: randomUUID() })).eventId);
+    for (let i = 0; i < 4; i++) ids.push((await store().enqueue({ peer, eventType: 'relay', payloadJson: `{"i":${i}}`, idempotencyKey: randomUUID(), orderKey: 'one-device' })).eventId);
     await drain(d, async () => new Set(server.received.map((r) => r.event.event.event_id)).size === 4);
     const firstDelivery = server.received.slice(2).map((r) => r.event.event.event_id);
     expect(firstDelivery).toEqual(ids);
@@ -253,5 +253,57 @@ describe('outbox dispatcher', () => {
     for (let i = 0; i < 200 && (await rowOf(id)).state !== 'delivered'; i++) await sleep(10);
     await d.stop();
     expect((await rowOf(id)).state).toBe('delivered');
+  });
+
+  it('holds the rows behind a retried row of the same order key, while other keys go ahead', async () => {
+    // Fails the first attempt of the event marked "fail", accepts everything else.
+    const failedOnce = new Set<string>();
+    const received: string[] = [];
+    const server = https.createServer({ cert, key }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const { event } = parseSignedEvent(Buffer.concat(chunks));
+        const payload = event.payload as { name: string; fail?: boolean };
+        const refuse = payload.fail === true && !failedOnce.has(payload.name);
+        if (refuse) failedOnce.add(payload.name);
+        else received.push(payload.name);
+        res.statusCode = refuse ? 503 : 202;
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://localhost:${(server.address() as AddressInfo).port}`;
+    const peer = freshPeer();
+    const enqueue = (name: string, orderKey: string, fail = false) =>
+      store().enqueue({ peer, eventType: 'relay', payloadJson: JSON.stringify({ name, fail }), idempotencyKey: randomUUID(), orderKey });
+    await enqueue('x1', 'device-x', true);
+    await enqueue('x2', 'device-x');
+    await enqueue('y1', 'device-y');
+    const d = dispatcher(peer, url, { perPeerConcurrency: 4 });
+
+    // One round: x1 fails and backs off; x2 waits behind it; y1 (another key) is delivered.
+    expect(await d.tick()).toBe(2);
+    expect(received).toEqual(['y1']);
+    const names = async () => (await db.pool.query<{ payload: string; state: string }>('SELECT payload, state FROM federation_outbox WHERE peer = $1 ORDER BY id', [peer])).rows;
+    await drain(d, async () => (await names()).every((r) => r.state === 'delivered'));
+    await new Promise((r) => server.close(r));
+    expect(received).toEqual(['y1', 'x1', 'x2']);
+  });
+
+  it('sends a row right after wake() instead of at the next poll', async () => {
+    const server = await fakePeer();
+    const peer = freshPeer();
+    const d = dispatcher(peer, server.url, { intervalMs: 600_000 });
+    d.start();
+    try {
+      await sleep(50); // the start-up round has found nothing
+      const { id } = await store().enqueue({ peer, eventType: 'relay', payloadJson: '{}', idempotencyKey: randomUUID() });
+      d.wake();
+      for (let i = 0; i < 300 && (await rowOf(id)).state !== 'delivered'; i++) await sleep(10);
+      expect((await rowOf(id)).state).toBe('delivered');
+    } finally {
+      await d.stop();
+    }
   });
 });

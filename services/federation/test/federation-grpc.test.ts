@@ -79,10 +79,10 @@ test('Receive answers accepted, then duplicate, and refusals carry the trailer c
 
 test('Enqueue is idempotent, refuses unknown peers, and Outbox lists the counts', async () => {
   const key = randomUUID();
-  const first = await callUnary(client, 'enqueue', { peer: 'PEER.example', eventType: 'relay', payloadJson: '{"big":18446744073709551615}', idempotencyKey: key });
+  const first = await callUnary(client, 'enqueue', { peer: 'PEER.example', eventType: 'relay', payloadJson: '{"big":18446744073709551615}', idempotencyKey: key, orderKey: '' });
   expect(first.created).toBe(true);
-  expect(await callUnary(client, 'enqueue', { peer: 'peer.example', eventType: 'relay', payloadJson: '{}', idempotencyKey: key })).toEqual({ ...first, created: false });
-  expect(await refusal(callUnary(client, 'enqueue', { peer: 'nobody.example', eventType: 'relay', payloadJson: '{}', idempotencyKey: 'k' }))).toEqual({ code: grpc.status.INVALID_ARGUMENT, reason: 'invalid_argument' });
+  expect(await callUnary(client, 'enqueue', { peer: 'peer.example', eventType: 'relay', payloadJson: '{}', idempotencyKey: key, orderKey: '' })).toEqual({ ...first, created: false });
+  expect(await refusal(callUnary(client, 'enqueue', { peer: 'nobody.example', eventType: 'relay', payloadJson: '{}', idempotencyKey: 'k', orderKey: '' }))).toEqual({ code: grpc.status.INVALID_ARGUMENT, reason: 'invalid_argument' });
   const outbox = await callUnary(client, 'outbox', { deadLimit: 0 });
   expect(outbox).toMatchObject({ pending: 1, inFlight: 0, delivered: 0, dead: 0, deadLetters: [] });
 });

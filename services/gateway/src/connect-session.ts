@@ -81,6 +81,7 @@ export class ConnectSession {
   private relayAck = false;
   private deviceId: string | undefined;
   private userId: string | undefined;
+  private userHandle = '';
   private budget: FrameBudget | undefined;
   /** When the last rate_limited Error went out: at most one a second, not one per dropped frame. */
   private throttledNoticeAt = 0;
@@ -355,6 +356,7 @@ export class ConnectSession {
     this.sink.established();
     this.deviceId = hello.deviceId;
     this.userId = grant.user!.userId;
+    this.userHandle = grant.user!.handle;
     this.idempotentSend = hello.capabilities.includes(IDEMPOTENT_SEND_CAPABILITY);
     this.relayAck = hello.capabilities.includes(RELAY_ACK_CAPABILITY);
     this.deliveries = new DeliveryStream({
@@ -403,7 +405,7 @@ export class ConnectSession {
     // Stored in the router's JetStream work queue; the router answers once it has handled it.
     // If the store fails, the sender hears so and may resend (nothing was accepted).
     this.ctx.router.publish({
-      deviceId: this.deviceId!, userId: this.userId!, gatewayId: this.ctx.gatewayId, connectionId: this.connectionId,
+      deviceId: this.deviceId!, userId: this.userId!, userHandle: this.userHandle, gatewayId: this.ctx.gatewayId, connectionId: this.connectionId,
       frame: encoded, receivedAt: Date.now(), idempotentSend: this.idempotentSend,
     }).catch((err: unknown) => {
       this.logger.warn({ err: (err as Error).message }, 'router queue unavailable');

@@ -2,7 +2,7 @@
 import { parseHostPort } from '@commucat/config';
 import { callUnary, createGrpcClient, runService } from '@commucat/service-kit';
 import { connectBus, Streams, Subjects } from '@commucat/bus';
-import { DirectoryServiceClient, PresenceServiceClient, RelayServiceClient, SecretsServiceClient } from '@commucat/contracts';
+import { DirectoryServiceClient, FederationServiceClient, PresenceServiceClient, RelayServiceClient, SecretsServiceClient } from '@commucat/contracts';
 import { EdgeServer } from './edge-server.js';
 import type { GatewayContext } from './gateway-context.js';
 import { relayInbox } from './inbox-delivery.js';
@@ -29,6 +29,7 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
   const directory = createGrpcClient(DirectoryServiceClient, config.fleet.directoryAddr);
   const presence = createGrpcClient(PresenceServiceClient, config.fleet.presenceAddr);
   const relay = createGrpcClient(RelayServiceClient, config.fleet.relayAddr);
+  const federation = createGrpcClient(FederationServiceClient, config.fleet.federationAddr);
   const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: `commucat-gateway-${gatewayId}`, logger });
   const sessions = new RevocableSessions();
   const keys = new ServerKeys(secrets, logger);
@@ -88,6 +89,7 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
   };
   const restDeps: RestDeps = {
     directory,
+    federation,
     deviceRotation,
     domain: config.server.domain!,
     prologue: context.prologue,
@@ -141,7 +143,7 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
   });
   // Hooks run in reverse: stop refreshing, end every stream, remove routes, close the clients.
   runtime.addReadinessCheck('nats', () => bus.ready());
-  runtime.onShutdown(() => { secrets.close(); directory.close(); presence.close(); relay.close(); });
+  runtime.onShutdown(() => { secrets.close(); directory.close(); presence.close(); relay.close(); federation.close(); });
   runtime.onShutdown(() => bus.drain());
   runtime.onShutdown(() => routes.unregisterAll());
   runtime.onShutdown(() => edge.close());

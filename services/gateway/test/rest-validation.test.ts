@@ -2,7 +2,7 @@ import { validateBody, parseJsonBody } from '../src/rest/validation';
 import { ClaimPairingRequest, CreatePairingRequest, P2pAssistRequest, PutFriendsRequest, RevokeDeviceRequest } from '../src/rest/schemas';
 import { RestError } from '../src/rest/problems';
 import { decodePathParam } from '../src/rest/route';
-import { localTarget } from '../src/rest/friend-routes';
+import { friendTarget } from '../src/rest/friend-routes';
 import { mediaType, sniffImageType } from '../src/rest/image-type';
 import { planPaths, sampleSegments } from '../src/rest/p2p-assist';
 
@@ -77,11 +77,14 @@ describe('path parameters', () => {
     expect(decodePathParam('%FF')).toBeUndefined();
   });
 
-  test('friend request targets: own domain is local, other domains are refused', () => {
-    expect(localTarget('bob', 'example.org')).toBe('bob');
-    expect(localTarget('bob@Example.ORG', 'example.org')).toBe('bob');
-    expect(localTarget('bob@', 'example.org')).toBe('bob');
-    expect(() => localTarget('bob@other.net', 'example.org')).toThrow(expect.objectContaining({ code: 'unknown-domain', status: 400 }));
+  test('friend request targets: own domain (any case) or none is local, other domains pass through whole', () => {
+    expect(friendTarget('bob', 'example.org')).toBe('bob');
+    expect(friendTarget('bob@Example.ORG', 'example.org')).toBe('bob');
+    expect(friendTarget('bob@', 'example.org')).toBe('bob');
+    expect(friendTarget('bob@other.net', 'example.org')).toBe('bob@other.net');
+    // split at the last @: the domain is what follows it
+    expect(friendTarget('a@b@example.org', 'example.org')).toBe('a@b');
+    expect(friendTarget('a@example.org@other.net', 'example.org')).toBe('a@example.org@other.net');
   });
 });
 

@@ -18,6 +18,8 @@ export type RouterErrorCode =
   | 'conflict'
   /** The channel already has the most members one fan-out can carry. */
   | 'channel_full'
+  /** A member `device@domain` names a domain that is not a configured federation peer (the local members got the frame). */
+  | 'unknown_domain'
   /** A storage or fleet dependency failed; nothing was acknowledged, the client may resend. */
   | 'unavailable';
 

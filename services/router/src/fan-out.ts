@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Subjects, type Bus } from '@commucat/bus';
-import type { Envelope, PresenceServiceClient, RelayServiceClient, RouteEntry } from '@commucat/contracts';
+import type { Envelope, FederationServiceClient, PresenceServiceClient, RelayServiceClient, RouteEntry } from '@commucat/contracts';
 import * as grpc from '@grpc/grpc-js';
 import { callUnary, retryDelays } from '@commucat/service-kit';
 import { EnqueueBatcher } from './enqueue-batcher.js';
@@ -12,9 +12,17 @@ export interface FanOutOptions {
   readonly presence: PresenceServiceClient;
   readonly bus: Pick<Bus, 'publish'>;
   readonly logger: Logger;
+  /** The outbox for members on other domains (`device@domain`). */
+  readonly federation?: FederationServiceClient;
   readonly callDeadlineMs?: number;
   /** Aborted when the router stops: a frame still waiting for relay is then left to the next router. */
   readonly stopping?: AbortSignal;
+}
+
+/** A channel member on another domain: `target` is `device@domain` as the member was named. */
+export interface RemoteMember {
+  readonly target: string;
+  readonly domain: string;
 }
 
 /** One frame on its way from a sender to the other members of a channel. */
@@ -32,8 +40,8 @@ const asBuffer = (bytes: Uint8Array): Buffer =>
 
 const LOOKUP_ATTEMPTS = 3;
 
-/** Relay refused the request itself; sending it again cannot help. */
-function isRelayRefusal(err: unknown): boolean {
+/** The callee refused the request itself; sending it again cannot help. */
+function isRefusal(err: unknown): boolean {
   const code = (err as grpc.ServiceError).code;
   return code === grpc.status.INVALID_ARGUMENT || code === grpc.status.RESOURCE_EXHAUSTED;
 }
@@ -50,7 +58,7 @@ export class FanOut {
     this.batcher = new EnqueueBatcher({
       call: async (envelopes) => (await callUnary(options.relay, 'enqueue', { envelopes, ttlSeconds: 0 }, { deadlineMs: this.deadlineMs, waitForReady: true })).envelopes,
       maxBytes: ENQUEUE_BYTES_PER_CALL,
-      isRefusal: isRelayRefusal,
+      isRefusal,
     });
   }
 
@@ -99,8 +107,8 @@ export class FanOut {
       try {
         return await call();
       } catch (err) {
-        if (isRelayRefusal(err)) {
-          throw new RouterError('invalid', `relay refused the message: ${(err as grpc.ServiceError).details ?? (err as Error).message}`);
+        if (isRefusal(err)) {
+          throw new RouterError('invalid', `${what} refused the message: ${(err as grpc.ServiceError).details ?? (err as Error).message}`);
         }
         const delayMs = delays.next();
         if (attempt === 1 || attempt % 10 === 0) {
@@ -123,6 +131,37 @@ export class FanOut {
       }
       signal?.addEventListener('abort', done, { once: true });
     });
+  }
+
+  /**
+   * Puts the frame in the federation outbox once per remote member (spec §5.3 relay payload, plus
+   * `sender_user` so the peer can check the sender is the target's friend). Idempotent per
+   * (message, target), so a frame handled again is sent once; ordered per target. Federation
+   * being down is waited out like relay. Members on a domain that is not a configured peer are
+   * refused (RouterError 'unknown_domain') after every other target got the frame.
+   */
+  async forward(message: Outgoing, remote: readonly RemoteMember[], sender: { sequence: number; userHandle: string; domain: string }): Promise<void> {
+    const federation = this.options.federation;
+    const unknown: string[] = [];
+    for (const member of remote) {
+      const payload = JSON.stringify({
+        channel: message.channelId, sequence: sender.sequence, payload: asBuffer(message.frame).toString('hex'),
+        sender: message.senderDeviceId, sender_user: `${sender.userHandle}@${sender.domain}`, target: member.target,
+      });
+      if (!federation) {
+        unknown.push(member.target);
+        continue;
+      }
+      try {
+        await this.untilDone('federation', message, () => callUnary(federation, 'enqueue', {
+          peer: member.domain, eventType: 'relay', payloadJson: payload, idempotencyKey: `${message.messageId}:${member.target}`, orderKey: member.target,
+        }, { deadlineMs: this.deadlineMs, waitForReady: true }));
+      } catch (err) {
+        if (!(err instanceof RouterError)) throw err;
+        unknown.push(member.target);
+      }
+    }
+    if (unknown.length > 0) throw new RouterError('unknown_domain', `not delivered to ${unknown.join(', ')}: not a federation peer of this server`);
   }
 
   /** Delivers to the online recipients only, never queued (relaySeq 0). */

@@ -9,12 +9,15 @@ import type { PresenceFrames } from './presence-frames.js';
 import { parseJoin, typingForRecipients } from './payloads.js';
 import { ackReply, errorReply } from './replies.js';
 import { messageIdOf } from './message-id.js';
+import { localDeviceId, splitMembers } from './federated-members.js';
 
 export interface FrameHandlersOptions {
   readonly membership: MembershipStore;
   readonly fanOut: FanOut;
   readonly presenceFrames: PresenceFrames;
   readonly logger: Logger;
+  /** server.domain: members `device@<this domain>` are local devices, other domains are federated. */
+  readonly localDomain: string;
 }
 
 /** What handling one inbound frame came to. */
@@ -89,7 +92,8 @@ export class FrameHandlers {
   private async join(inbound: InboundFrame, frame: Frame): Promise<Buffer> {
     const request = parseJoin(frame);
     if (request.groupId !== undefined) return this.groupFrames.join(inbound, frame, request.groupId, request.relay);
-    await this.options.membership.join(frame.channel, [inbound.deviceId, ...request.members], request.relay);
+    const members = request.members.map((member) => localDeviceId(member, this.options.localDomain));
+    await this.options.membership.join(frame.channel, [inbound.deviceId, ...members], request.relay);
     return ackReply(frame.channel, frame.sequence);
   }
 
@@ -100,25 +104,30 @@ export class FrameHandlers {
   }
 
   /**
-   * Msg (spec §7.5): the frame goes to the other members unchanged. The Ack is sent only after
-   * relay stored every envelope, so nothing acknowledged can be lost.
+   * Msg (spec §7.5): the frame goes to the other members unchanged; members on other domains get
+   * it through the federation outbox. The Ack is sent only after relay (and the outbox) stored
+   * every copy, so nothing acknowledged can be lost.
    */
   private async msg(inbound: InboundFrame, frame: Frame): Promise<Buffer> {
-    const recipients = await this.recipients(inbound, frame);
-    await this.options.fanOut.queueAndDeliver({
+    const { local, remote } = splitMembers(await this.recipients(inbound, frame), this.options.localDomain);
+    const outgoing = {
       channelId: frame.channel,
       senderDeviceId: inbound.deviceId,
       // Unique per connection (the client's sequence counts up per connection) and the same
       // when the router handles the frame again, so a retried enqueue stores nothing twice.
       messageId: messageIdOf(inbound, frame),
       frame: inbound.frame,
-    }, recipients);
+    };
+    await this.options.fanOut.queueAndDeliver(outgoing, local);
+    if (remote.length > 0) {
+      await this.options.fanOut.forward(outgoing, remote, { sequence: frame.sequence, userHandle: inbound.userHandle, domain: this.options.localDomain });
+    }
     return ackReply(frame.channel, frame.sequence);
   }
 
-  /** Typing (spec §7.7): live only to the other members, never queued; device id filled in (T16). */
+  /** Typing (spec §7.7): live only to the other local members, never queued nor federated; device id filled in (T16). */
   private async typing(inbound: InboundFrame, frame: Frame): Promise<Buffer> {
-    const recipients = await this.recipients(inbound, frame);
+    const recipients = splitMembers(await this.recipients(inbound, frame), this.options.localDomain).local;
     await this.options.fanOut.deliverLive({
       channelId: frame.channel,
       senderDeviceId: inbound.deviceId,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { connectBus } from '@commucat/bus';
-import { DirectoryServiceClient, PresenceServiceClient, RelayServiceClient } from '@commucat/contracts';
+import { DirectoryServiceClient, FederationServiceClient, PresenceServiceClient, RelayServiceClient } from '@commucat/contracts';
 import { callUnary, createGrpcClient, runService } from '@commucat/service-kit';
 import { createPgPool, pingPostgres } from '@commucat/storage';
 import { FanOut } from './fan-out.js';
@@ -23,7 +23,8 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   const relay = createGrpcClient(RelayServiceClient, config.fleet.relayAddr);
   const presence = createGrpcClient(PresenceServiceClient, config.fleet.presenceAddr);
   const directory = createGrpcClient(DirectoryServiceClient, config.fleet.directoryAddr);
-  runtime.onShutdown(() => { relay.close(); presence.close(); directory.close(); });
+  const federation = createGrpcClient(FederationServiceClient, config.fleet.federationAddr);
+  runtime.onShutdown(() => { relay.close(); presence.close(); directory.close(); federation.close(); });
   const friends = {
     mutualFriendDevices: async (userId: string) =>
       (await callUnary(directory, 'friendDevices', { userId }, { deadlineMs: 2_000, waitForReady: true })).deviceIds,
@@ -31,12 +32,13 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
 
   const membership = new MembershipStore(pool);
   const stopping = new AbortController();
-  const fanOut = new FanOut({ relay, presence, bus, logger, stopping: stopping.signal });
+  const fanOut = new FanOut({ relay, presence, bus, logger, federation, stopping: stopping.signal });
   const handlers = new FrameHandlers({
     membership,
     fanOut,
     presenceFrames: new PresenceFrames({ presence, membership, friends, fanOut, logger }),
     logger,
+    localDomain: config.server.domain!,
   });
   const loop = new InboundLoop({ bus, handlers, metrics: routerMetrics(telemetry.registry), logger, stopping });
   await loop.start();
@@ -47,5 +49,5 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   // `stopping`, which also releases a notice still waiting for relay.
   runtime.onShutdown(() => notices.stop());
   runtime.onShutdown(() => loop.stop());
-  return { relay_addr: config.fleet.relayAddr, presence_addr: config.fleet.presenceAddr, directory_addr: config.fleet.directoryAddr };
-}, { require: ['storage.postgres_dsn'] });
+  return { relay_addr: config.fleet.relayAddr, presence_addr: config.fleet.presenceAddr, directory_addr: config.fleet.directoryAddr, federation_addr: config.fleet.federationAddr };
+}, { require: ['storage.postgres_dsn', 'server.domain'] });

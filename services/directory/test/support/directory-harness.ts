@@ -15,8 +15,9 @@ import type { CertificateAuthority } from '../../src/certificate-authority';
 import { DIRECTORY_ERROR_CODE_METADATA } from '../../src/directory-errors';
 import { directoryHandlers, type DirectoryDeps } from '../../src/directory-service';
 import { HelloAuthorizer } from '../../src/hello-authorizer';
-import { BusNoticePublisher } from '../../src/notice-publisher';
+import { RouterNoticePublisher } from '@commucat/bus';
 import type { RotationPolicy } from '../../src/rotation-service';
+import { FederationDouble } from './federation-double';
 
 /** A real CA (the signing code secrets runs), in-process. */
 export class LocalCa implements CertificateAuthority {
@@ -36,6 +37,8 @@ export const CERTIFICATE_LIFETIME = 30 * 86400;
 export const ROTATION: RotationPolicy = {
   enabled: true, minIntervalSeconds: 0, proofTtlSeconds: 600, notifyChannel: 7, certificateLifetimeSeconds: CERTIFICATE_LIFETIME,
 };
+/** The peer domains the harness's federation knows; any other domain is not configured. */
+export const PEER_DOMAINS = ['b.test', 'c.test'];
 export const silentLogger = pino({ level: 'silent' });
 
 export interface SignedUp {
@@ -55,6 +58,8 @@ type Method = UnaryMethodName<DirectoryServiceClient>;
 export class DirectoryHarness {
   db!: MigratedSchema;
   ca = new LocalCa();
+  /** What the directory enqueued for peers; can be told to be down. */
+  federation = new FederationDouble(PEER_DOMAINS);
   /** The directory's bus and a listener's, both in this harness's namespace. */
   bus!: Bus;
   listener!: Bus;
@@ -66,10 +71,13 @@ export class DirectoryHarness {
   private telemetry!: Telemetry;
   private runtime!: ServiceRuntime;
   private client!: DirectoryServiceClient;
+  /** host:port of the directory gRPC service (for a gateway under test). */
+  address!: string;
   private seq = 0;
 
   async start(prefix: string): Promise<void> {
     this.db = await migratedSchema(prefix);
+    const outbox = await this.federation.start();
     const namespace = `dirtest_${randomBytes(4).toString('hex')}`;
     this.bus = await connectBus({ servers: stackEnv().natsUrl, namespace, name: `${prefix}-directory` });
     this.listener = await connectBus({ servers: stackEnv().natsUrl, namespace, name: `${prefix}-listener` });
@@ -85,20 +93,23 @@ export class DirectoryHarness {
       publisher: { deviceRevoked: (event) => this.bus.publish(Subjects.deviceRevoked, {}, event) },
       domain: DOMAIN,
       pairing: { pairingTtlSeconds: PAIRING_TTL, certificateLifetimeSeconds: CERTIFICATE_LIFETIME },
-      notices: new BusNoticePublisher(this.bus),
+      notices: new RouterNoticePublisher(this.bus),
       rotation: ROTATION,
       rotations: { inc: () => { this.rotationsCounted += 1; } },
+      federation: outbox,
       logger: silentLogger,
     };
     this.runtime.addGrpcService(DirectoryServiceService, directoryHandlers(deps));
     const ports = await this.runtime.start();
-    this.client = createGrpcClient(DirectoryServiceClient, `127.0.0.1:${ports.grpcPort}`);
+    this.address = `127.0.0.1:${ports.grpcPort}`;
+    this.client = createGrpcClient(DirectoryServiceClient, this.address);
   }
 
   async stop(): Promise<void> {
     this.client?.close();
     await this.runtime?.stop();
     await this.telemetry?.shutdown();
+    await this.federation.stop();
     await this.bus?.removeStream(Streams.routerNotice.name).catch(() => false);
     await this.bus?.close();
     await this.listener?.close();

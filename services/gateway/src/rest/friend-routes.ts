@@ -1,24 +1,25 @@
 import type { z } from 'zod';
-import { friendDeviceJson, friendListJson, friendRequestJson, userSummaryJson } from './json-mappers.js';
+import {
+  federatedFriendRequestJson, friendDeviceJson, friendListJson, friendRequestJson, remoteUserSummaryJson, userSummaryJson,
+} from './json-mappers.js';
 import { RestError } from './problems.js';
 import { directoryCall, type RestDeps } from './rest-deps.js';
 import type { RequestContext, RouteSpec } from './route.js';
 import {
   AnsweredFriendRequestResponse, CreatedFriendRequestResponse, CreateFriendRequestRequest, FriendDevicesResponse,
-  FriendListResponse, FriendRequestListResponse, PutFriendsRequest,
+  FriendListResponse, FriendRequestListResponse, PutFriendsRequest, QueuedFederatedFriendRequestResponse,
 } from './schemas.js';
 
 /**
  * `{id}` of a friend request may be `user@domain`: split at the last `@`. Our own domain (any
- * case) means local; another domain needs federation, which this edge does not offer.
+ * case) or an empty one means local and is stripped; another domain is passed on as it is, and
+ * directory decides (with federation) whether that domain is one we federate with.
  */
-export function localTarget(id: string, domain: string): string {
+export function friendTarget(id: string, domain: string): string {
   const at = id.lastIndexOf('@');
   if (at < 0) return id;
   const host = id.slice(at + 1);
-  if (host.length === 0) return id.slice(0, at);
-  if (host.toLowerCase() !== domain.toLowerCase()) throw RestError.of('unknown-domain', `unknown domain ${host}`);
-  return id.slice(0, at);
+  return host.length === 0 || host.toLowerCase() === domain.toLowerCase() ? id.slice(0, at) : id;
 }
 
 export function friendRoutes(deps: RestDeps): RouteSpec[] {
@@ -89,14 +90,20 @@ export function friendRoutes(deps: RestDeps): RouteSpec[] {
 
   const createRequest: RouteSpec = {
     method: 'POST', path: '/api/friends/requests/{id}', decodeParams: true, operationId: 'createFriendRequest',
-    summary: 'Ask a local user (id, handle, or handle@this-domain) to be friends',
+    summary: 'Ask a user to be friends: a local one (id, handle, or handle@this-domain), or handle@domain of a federated domain',
     auth: 'session',
     body: { kind: 'json', schema: CreateFriendRequestRequest, optional: true },
-    success: { 201: { description: 'request created (or re-opened)', schema: CreatedFriendRequestResponse } },
+    success: {
+      201: { description: 'request to a local user created (or re-opened)', schema: CreatedFriendRequestResponse },
+      202: { description: 'request to a user of another domain stored and queued for that domain', schema: QueuedFederatedFriendRequestResponse },
+    },
     problems: ['not-found', 'conflict', 'unknown-domain', 'invalid-path'],
     async handle({ session, params, body }: RequestContext<z.infer<typeof CreateFriendRequestRequest>>) {
-      const target = localTarget(params.id!, deps.domain);
+      const target = friendTarget(params.id!, deps.domain);
       const res = await directoryCall(deps, 'createFriendRequest', { userId: session!.userId, target, ...(body.message ? { message: body.message } : {}) });
+      if (res.federationDomain !== undefined) {
+        return { status: 202, body: federatedFriendRequestJson(res.request!, res.federatedSelf ?? res.request!.fromUserId, res.federationDomain) };
+      }
       return { status: 201, body: { request: friendRequestJson(res.request!), to_user: userSummaryJson(res.other) } };
     },
   };
@@ -104,13 +111,15 @@ export function friendRoutes(deps: RestDeps): RouteSpec[] {
   const answer = (accept: boolean): RouteSpec => ({
     method: 'POST', path: `/api/friends/requests/{id}/${accept ? 'accept' : 'reject'}`, decodeParams: true,
     operationId: accept ? 'acceptFriendRequest' : 'rejectFriendRequest',
-    summary: `${accept ? 'Accept' : 'Reject'} the pending request from {id} (user id or handle)`,
+    summary: `${accept ? 'Accept' : 'Reject'} the pending request from {id} (user id, handle, or handle@domain of another domain)`,
     auth: 'session',
     success: { 200: { description: 'the answered request', schema: AnsweredFriendRequestResponse } },
-    problems: ['not-found', 'conflict', 'invalid-path'],
+    problems: ['not-found', 'conflict', 'unknown-domain', 'invalid-path'],
     async handle({ session, params }: RequestContext) {
-      const res = await directoryCall(deps, 'answerFriendRequest', { userId: session!.userId, requester: localTarget(params.id!, deps.domain), accept });
-      return { status: 200, body: { request: friendRequestJson(res.request!), from_user: userSummaryJson(res.other) } };
+      const res = await directoryCall(deps, 'answerFriendRequest', { userId: session!.userId, requester: friendTarget(params.id!, deps.domain), accept });
+      // A remote requester has no profile here: its id is all the summary holds.
+      const fromUser = res.federationDomain !== undefined ? remoteUserSummaryJson(res.request!.fromUserId) : userSummaryJson(res.other);
+      return { status: 200, body: { request: friendRequestJson(res.request!), from_user: fromUser } };
     },
   });
 

@@ -36,6 +36,19 @@ export function userSummaryJson(u: UserProfile | undefined) {
   return { user_id: u?.userId ?? '', handle: u?.handle ?? '', display_name: u?.displayName ?? null, avatar_url: u?.avatarUrl ?? null };
 }
 
+/** A user of another domain (`handle@domain`): all we know is the id and its handle. */
+export function remoteUserSummaryJson(userId: string) {
+  return { user_id: userId, handle: userId.slice(0, userId.lastIndexOf('@')), display_name: null, avatar_url: null };
+}
+
+/** POST /api/friends/requests/{id} to another domain (spec rest-storage-ops §1.5, 202). */
+export function federatedFriendRequestJson(r: FriendRequest, from: string, domain: string) {
+  return {
+    request: { id: r.id, from, to: r.toUserId, status: r.status, message: r.message ?? null, created_at: rfc3339(r.createdAt) },
+    federation: { domain, status: 'queued' },
+  };
+}
+
 export function claimedUserJson(u: UserProfile | undefined) {
   return { id: u?.userId ?? '', ...userSummaryJson(u) };
 }

@@ -25,6 +25,18 @@ export const PROBLEM_CODES = {
   'unavailable': { status: 503, title: 'ServiceUnavailable' },
   'internal': { status: 500, title: 'InternalError' },
   'bad-request': { status: 400, title: 'BadRequest' },
+  // POST /federation/events refusals (the federation service's codes).
+  'malformed-event': { status: 400, title: 'InvalidRequest' },
+  'unknown-peer': { status: 403, title: 'UnknownPeer' },
+  'bad-signature': { status: 403, title: 'InvalidSignature' },
+  'stale-event': { status: 400, title: 'StaleEvent' },
+  'wrong-scope': { status: 403, title: 'WrongScope' },
+  'replayed-event': { status: 409, title: 'ReplayedEvent' },
+  'invalid-payload': { status: 400, title: 'InvalidPayload' },
+  'invalid-target': { status: 400, title: 'InvalidTarget' },
+  'unknown-target': { status: 404, title: 'UnknownDevice' },
+  'not-permitted': { status: 403, title: 'NotPermitted' },
+  'delivery-failed': { status: 503, title: 'DeliveryFailed' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;

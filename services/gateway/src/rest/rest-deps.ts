@@ -1,4 +1,4 @@
-import type { DirectoryServiceClient } from '@commucat/contracts';
+import type { DirectoryServiceClient, FederationServiceClient } from '@commucat/contracts';
 import { callUnary, type UnaryMethodName, type UnaryRequest, type UnaryResponse } from '@commucat/service-kit';
 import type { Logger } from 'pino';
 import { problemFromGrpc } from './grpc-problems.js';
@@ -14,6 +14,8 @@ export interface DeviceRotationSettings {
 /** What the REST routes need from the gateway process. */
 export interface RestDeps {
   directory: DirectoryServiceClient;
+  /** Receives POST /federation/events; absent: that route answers 503. */
+  federation?: FederationServiceClient;
   domain: string;
   /** Noise prologue (advertised by /api/p2p/assist). */
   prologue: Buffer;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { avatarRoutes } from './avatar-routes.js';
 import { deviceRoutes } from './device-routes.js';
+import { federationRoutes } from './federation-routes.js';
 import { friendRoutes } from './friend-routes.js';
 import { metaRoutes } from './meta-routes.js';
 import { p2pAssistRoutes } from './p2p-assist.js';
@@ -20,6 +21,7 @@ export function restRoutes(deps: RestDeps): RouteSpec[] {
     ...friendRoutes(deps),
     ...avatarRoutes(deps),
     ...p2pAssistRoutes(deps),
+    ...federationRoutes(deps),
   ];
 }
 

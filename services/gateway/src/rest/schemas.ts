@@ -201,6 +201,18 @@ export const FriendDevicesResponse = named('FriendDevicesOf', z.strictObject({ f
 export const FriendRequestListResponse = named('FriendRequestList', z.strictObject({ incoming: z.array(FriendRequestOut), outgoing: z.array(FriendRequestOut) }));
 export const CreateFriendRequestRequest = named('CreateFriendRequestRequest', z.strictObject({ message: nullable(z.string().max(1024)) }));
 export const CreatedFriendRequestResponse = named('CreatedFriendRequest', z.strictObject({ request: FriendRequestOut, to_user: UserSummary }));
+export const FederatedFriendRequestOut = named('FederatedFriendRequest', z.strictObject({
+  id: z.string(),
+  from: z.string().describe('the caller as handle@this-domain'),
+  to: z.string().describe('handle@domain, the domain lowercased'),
+  status: z.literal('pending'),
+  message: z.string().nullable(),
+  created_at: timestamp,
+}));
+export const QueuedFederatedFriendRequestResponse = named('QueuedFederatedFriendRequest', z.strictObject({
+  request: FederatedFriendRequestOut,
+  federation: z.strictObject({ domain: z.string(), status: z.literal('queued') }),
+}), 'a request to a user of another domain, queued for that domain');
 export const AnsweredFriendRequestResponse = named('AnsweredFriendRequest', z.strictObject({ request: FriendRequestOut, from_user: UserSummary }));
 
 // ---- avatar ----

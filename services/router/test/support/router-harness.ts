@@ -93,7 +93,7 @@ export class RouterHarness {
     const presenceFrames = new PresenceFrames({ presence, membership, friends, fanOut, logger: silent });
     const loop = new InboundLoop({
       bus, stopping, logger: silent, metrics: routerMetrics(registry),
-      handlers: new FrameHandlers({ membership, fanOut, presenceFrames, logger: silent }),
+      handlers: new FrameHandlers({ membership, fanOut, presenceFrames, logger: silent, localDomain: 'example.org' }),
     });
     const notices = new NoticeLoop({ bus, fanOut, logger: silent });
     // Stopped after the inbound loop, whose stop() aborts `stopping` (as in main.ts).
@@ -135,7 +135,7 @@ export class RouterHarness {
   send(deviceId: string, connectionId: string, frame: Frame | Uint8Array, opts: { idempotentSend?: boolean } = {}): void {
     // Stored in the router's work queue like a gateway's; publishes keep their order on one connection.
     void this.bus.publishDurable(Subjects.routerInbound, {}, {
-      deviceId, userId: `user-of-${deviceId}`, gatewayId: this.gatewayId, connectionId,
+      deviceId, userId: `user-of-${deviceId}`, userHandle: `handle-of-${deviceId}`, gatewayId: this.gatewayId, connectionId,
       frame: Buffer.from(frame instanceof Uint8Array ? frame : encodeFrame(frame)), receivedAt: Date.now(),
       idempotentSend: opts.idempotentSend ?? false,
     }).catch((err: unknown) => this.record({ kind: 'publish-failed', error: String(err) }));

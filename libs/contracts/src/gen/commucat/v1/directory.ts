@@ -78,6 +78,48 @@ export function helloVerdictToJSON(object: HelloVerdict): string {
   }
 }
 
+export interface FederatedFriendRequest {
+  /** The sending domain, verified by the federation service (lowercased). */
+  origin: string;
+  /** Chosen by the sender; unique per origin. */
+  requestId: string;
+  /** handle@origin */
+  from: string;
+  /** handle@<this domain> (or a bare local handle) */
+  to: string;
+  message?: string | undefined;
+}
+
+export interface FederatedFriendAnswer {
+  origin: string;
+  /** The request_id of the request the local user sent. */
+  requestId: string;
+  /** The answering remote user, handle@origin. */
+  from: string;
+  /** accepted | rejected */
+  status: string;
+}
+
+export interface FederatedFriendAck {
+  /** The local request row id. */
+  requestId: string;
+  /** False when this event had already been applied. */
+  applied: boolean;
+}
+
+export interface AuthorizeFederatedDeliveryRequest {
+  origin: string;
+  /** The local device (without @domain). */
+  targetDeviceId: string;
+  /** handle@origin of the sending user. */
+  senderUser: string;
+}
+
+export interface AuthorizeFederatedDeliveryResponse {
+  /** The local user who owns the target device. */
+  userId: string;
+}
+
 export interface RotateDeviceKeyRequest {
   /** The caller, from its session: a device rotates only its own key. */
   userId: string;
@@ -287,7 +329,7 @@ export interface ListFriendRequestsResponse {
 
 export interface CreateFriendRequestRequest {
   userId: string;
-  /** A local user id or handle. */
+  /** A local user id or handle, or handle@domain (another domain: federated). */
   target: string;
   message?: string | undefined;
 }
@@ -304,8 +346,16 @@ export interface FriendRequestOutcome {
   request:
     | FriendRequest
     | undefined;
-  /** The other party (to_user on create, from_user on answer). */
-  other: UserProfile | undefined;
+  /** The other party (to_user on create, from_user on answer). Unset for a remote user. */
+  other:
+    | UserProfile
+    | undefined;
+  /** Set when the other party is on another domain: that domain, and the request is queued there. */
+  federationDomain?:
+    | string
+    | undefined;
+  /** With federation_domain: the local user as the other domain names them (handle@<this domain>). */
+  federatedSelf?: string | undefined;
 }
 
 export interface SetAvatarRequest {
@@ -388,6 +438,543 @@ export interface ValidateSessionResponse {
   deviceId: string;
   expiresAt: number;
 }
+
+function createBaseFederatedFriendRequest(): FederatedFriendRequest {
+  return { origin: "", requestId: "", from: "", to: "", message: undefined };
+}
+
+export const FederatedFriendRequest: MessageFns<FederatedFriendRequest> = {
+  encode(message: FederatedFriendRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.origin !== "") {
+      writer.uint32(10).string(message.origin);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(18).string(message.requestId);
+    }
+    if (message.from !== "") {
+      writer.uint32(26).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(34).string(message.to);
+    }
+    if (message.message !== undefined) {
+      writer.uint32(42).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FederatedFriendRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFederatedFriendRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.origin = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FederatedFriendRequest {
+    return {
+      origin: isSet(object.origin) ? globalThis.String(object.origin) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : undefined,
+    };
+  },
+
+  toJSON(message: FederatedFriendRequest): unknown {
+    const obj: any = {};
+    if (message.origin !== "") {
+      obj.origin = message.origin;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    if (message.message !== undefined) {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FederatedFriendRequest>, I>>(base?: I): FederatedFriendRequest {
+    return FederatedFriendRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FederatedFriendRequest>, I>>(object: I): FederatedFriendRequest {
+    const message = createBaseFederatedFriendRequest();
+    message.origin = object.origin ?? "";
+    message.requestId = object.requestId ?? "";
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    message.message = object.message ?? undefined;
+    return message;
+  },
+};
+
+function createBaseFederatedFriendAnswer(): FederatedFriendAnswer {
+  return { origin: "", requestId: "", from: "", status: "" };
+}
+
+export const FederatedFriendAnswer: MessageFns<FederatedFriendAnswer> = {
+  encode(message: FederatedFriendAnswer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.origin !== "") {
+      writer.uint32(10).string(message.origin);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(18).string(message.requestId);
+    }
+    if (message.from !== "") {
+      writer.uint32(26).string(message.from);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FederatedFriendAnswer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFederatedFriendAnswer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.origin = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FederatedFriendAnswer {
+    return {
+      origin: isSet(object.origin) ? globalThis.String(object.origin) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+    };
+  },
+
+  toJSON(message: FederatedFriendAnswer): unknown {
+    const obj: any = {};
+    if (message.origin !== "") {
+      obj.origin = message.origin;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FederatedFriendAnswer>, I>>(base?: I): FederatedFriendAnswer {
+    return FederatedFriendAnswer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FederatedFriendAnswer>, I>>(object: I): FederatedFriendAnswer {
+    const message = createBaseFederatedFriendAnswer();
+    message.origin = object.origin ?? "";
+    message.requestId = object.requestId ?? "";
+    message.from = object.from ?? "";
+    message.status = object.status ?? "";
+    return message;
+  },
+};
+
+function createBaseFederatedFriendAck(): FederatedFriendAck {
+  return { requestId: "", applied: false };
+}
+
+export const FederatedFriendAck: MessageFns<FederatedFriendAck> = {
+  encode(message: FederatedFriendAck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.applied !== false) {
+      writer.uint32(16).bool(message.applied);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FederatedFriendAck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFederatedFriendAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.applied = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FederatedFriendAck {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      applied: isSet(object.applied) ? globalThis.Boolean(object.applied) : false,
+    };
+  },
+
+  toJSON(message: FederatedFriendAck): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.applied !== false) {
+      obj.applied = message.applied;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FederatedFriendAck>, I>>(base?: I): FederatedFriendAck {
+    return FederatedFriendAck.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FederatedFriendAck>, I>>(object: I): FederatedFriendAck {
+    const message = createBaseFederatedFriendAck();
+    message.requestId = object.requestId ?? "";
+    message.applied = object.applied ?? false;
+    return message;
+  },
+};
+
+function createBaseAuthorizeFederatedDeliveryRequest(): AuthorizeFederatedDeliveryRequest {
+  return { origin: "", targetDeviceId: "", senderUser: "" };
+}
+
+export const AuthorizeFederatedDeliveryRequest: MessageFns<AuthorizeFederatedDeliveryRequest> = {
+  encode(message: AuthorizeFederatedDeliveryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.origin !== "") {
+      writer.uint32(10).string(message.origin);
+    }
+    if (message.targetDeviceId !== "") {
+      writer.uint32(18).string(message.targetDeviceId);
+    }
+    if (message.senderUser !== "") {
+      writer.uint32(26).string(message.senderUser);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthorizeFederatedDeliveryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthorizeFederatedDeliveryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.origin = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.targetDeviceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.senderUser = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthorizeFederatedDeliveryRequest {
+    return {
+      origin: isSet(object.origin) ? globalThis.String(object.origin) : "",
+      targetDeviceId: isSet(object.targetDeviceId)
+        ? globalThis.String(object.targetDeviceId)
+        : isSet(object.target_device_id)
+        ? globalThis.String(object.target_device_id)
+        : "",
+      senderUser: isSet(object.senderUser)
+        ? globalThis.String(object.senderUser)
+        : isSet(object.sender_user)
+        ? globalThis.String(object.sender_user)
+        : "",
+    };
+  },
+
+  toJSON(message: AuthorizeFederatedDeliveryRequest): unknown {
+    const obj: any = {};
+    if (message.origin !== "") {
+      obj.origin = message.origin;
+    }
+    if (message.targetDeviceId !== "") {
+      obj.targetDeviceId = message.targetDeviceId;
+    }
+    if (message.senderUser !== "") {
+      obj.senderUser = message.senderUser;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthorizeFederatedDeliveryRequest>, I>>(
+    base?: I,
+  ): AuthorizeFederatedDeliveryRequest {
+    return AuthorizeFederatedDeliveryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthorizeFederatedDeliveryRequest>, I>>(
+    object: I,
+  ): AuthorizeFederatedDeliveryRequest {
+    const message = createBaseAuthorizeFederatedDeliveryRequest();
+    message.origin = object.origin ?? "";
+    message.targetDeviceId = object.targetDeviceId ?? "";
+    message.senderUser = object.senderUser ?? "";
+    return message;
+  },
+};
+
+function createBaseAuthorizeFederatedDeliveryResponse(): AuthorizeFederatedDeliveryResponse {
+  return { userId: "" };
+}
+
+export const AuthorizeFederatedDeliveryResponse: MessageFns<AuthorizeFederatedDeliveryResponse> = {
+  encode(message: AuthorizeFederatedDeliveryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthorizeFederatedDeliveryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthorizeFederatedDeliveryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthorizeFederatedDeliveryResponse {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AuthorizeFederatedDeliveryResponse): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthorizeFederatedDeliveryResponse>, I>>(
+    base?: I,
+  ): AuthorizeFederatedDeliveryResponse {
+    return AuthorizeFederatedDeliveryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthorizeFederatedDeliveryResponse>, I>>(
+    object: I,
+  ): AuthorizeFederatedDeliveryResponse {
+    const message = createBaseAuthorizeFederatedDeliveryResponse();
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
 
 function createBaseRotateDeviceKeyRequest(): RotateDeviceKeyRequest {
   return {
@@ -3566,7 +4153,7 @@ export const AnswerFriendRequestRequest: MessageFns<AnswerFriendRequestRequest> 
 };
 
 function createBaseFriendRequestOutcome(): FriendRequestOutcome {
-  return { request: undefined, other: undefined };
+  return { request: undefined, other: undefined, federationDomain: undefined, federatedSelf: undefined };
 }
 
 export const FriendRequestOutcome: MessageFns<FriendRequestOutcome> = {
@@ -3576,6 +4163,12 @@ export const FriendRequestOutcome: MessageFns<FriendRequestOutcome> = {
     }
     if (message.other !== undefined) {
       UserProfile.encode(message.other, writer.uint32(18).fork()).join();
+    }
+    if (message.federationDomain !== undefined) {
+      writer.uint32(26).string(message.federationDomain);
+    }
+    if (message.federatedSelf !== undefined) {
+      writer.uint32(34).string(message.federatedSelf);
     }
     return writer;
   },
@@ -3609,6 +4202,22 @@ export const FriendRequestOutcome: MessageFns<FriendRequestOutcome> = {
             message.other = UserProfile.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.federationDomain = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.federatedSelf = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3625,6 +4234,16 @@ export const FriendRequestOutcome: MessageFns<FriendRequestOutcome> = {
     return {
       request: isSet(object.request) ? FriendRequest.fromJSON(object.request) : undefined,
       other: isSet(object.other) ? UserProfile.fromJSON(object.other) : undefined,
+      federationDomain: isSet(object.federationDomain)
+        ? globalThis.String(object.federationDomain)
+        : isSet(object.federation_domain)
+        ? globalThis.String(object.federation_domain)
+        : undefined,
+      federatedSelf: isSet(object.federatedSelf)
+        ? globalThis.String(object.federatedSelf)
+        : isSet(object.federated_self)
+        ? globalThis.String(object.federated_self)
+        : undefined,
     };
   },
 
@@ -3635,6 +4254,12 @@ export const FriendRequestOutcome: MessageFns<FriendRequestOutcome> = {
     }
     if (message.other !== undefined) {
       obj.other = UserProfile.toJSON(message.other);
+    }
+    if (message.federationDomain !== undefined) {
+      obj.federationDomain = message.federationDomain;
+    }
+    if (message.federatedSelf !== undefined) {
+      obj.federatedSelf = message.federatedSelf;
     }
     return obj;
   },
@@ -3650,6 +4275,8 @@ export const FriendRequestOutcome: MessageFns<FriendRequestOutcome> = {
     message.other = (object.other !== undefined && object.other !== null)
       ? UserProfile.fromPartial(object.other)
       : undefined;
+    message.federationDomain = object.federationDomain ?? undefined;
+    message.federatedSelf = object.federatedSelf ?? undefined;
     return message;
   },
 };
@@ -5169,7 +5796,11 @@ export const DirectoryServiceService = {
       Buffer.from(FriendDevicesOfResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): FriendDevicesOfResponse => FriendDevicesOfResponse.decode(value),
   },
-  /** Friend requests (local users; federated ones come with the federation service). */
+  /**
+   * Friend requests. A target or requester `handle@domain` of another domain is federated
+   * (spec rest-storage-ops §5.5, §11.14): created and answered here, carried by the federation
+   * service's outbox, and listed with the local ones.
+   */
   listFriendRequests: {
     path: "/commucat.v1.DirectoryService/ListFriendRequests" as const,
     requestStream: false as const,
@@ -5251,6 +5882,50 @@ export const DirectoryServiceService = {
       Buffer.from(RotateDeviceKeyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RotateDeviceKeyResponse => RotateDeviceKeyResponse.decode(value),
   },
+  /**
+   * Called by the federation service for a verified inbound event from a peer domain.
+   * A friend request to a local user: stored once per (origin, request_id); a repeat is OK.
+   * NOT_FOUND when `to` names no local user.
+   */
+  receiveFederatedFriendRequest: {
+    path: "/commucat.v1.DirectoryService/ReceiveFederatedFriendRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FederatedFriendRequest): Buffer =>
+      Buffer.from(FederatedFriendRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FederatedFriendRequest => FederatedFriendRequest.decode(value),
+    responseSerialize: (value: FederatedFriendAck): Buffer => Buffer.from(FederatedFriendAck.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FederatedFriendAck => FederatedFriendAck.decode(value),
+  },
+  /** The remote user's answer to a request a local user sent. NOT_FOUND when no such request. */
+  receiveFederatedFriendAnswer: {
+    path: "/commucat.v1.DirectoryService/ReceiveFederatedFriendAnswer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FederatedFriendAnswer): Buffer =>
+      Buffer.from(FederatedFriendAnswer.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FederatedFriendAnswer => FederatedFriendAnswer.decode(value),
+    responseSerialize: (value: FederatedFriendAck): Buffer => Buffer.from(FederatedFriendAck.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FederatedFriendAck => FederatedFriendAck.decode(value),
+  },
+  /**
+   * May `sender_user` (handle@origin) send frames to local device `target_device_id`? Only when the
+   * device's user lists the sender as a friend (fixes §11.13: a peer cannot inject frames to any
+   * device). NOT_FOUND for an unknown device, PERMISSION_DENIED when not friends.
+   */
+  authorizeFederatedDelivery: {
+    path: "/commucat.v1.DirectoryService/AuthorizeFederatedDelivery" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AuthorizeFederatedDeliveryRequest): Buffer =>
+      Buffer.from(AuthorizeFederatedDeliveryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AuthorizeFederatedDeliveryRequest =>
+      AuthorizeFederatedDeliveryRequest.decode(value),
+    responseSerialize: (value: AuthorizeFederatedDeliveryResponse): Buffer =>
+      Buffer.from(AuthorizeFederatedDeliveryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AuthorizeFederatedDeliveryResponse =>
+      AuthorizeFederatedDeliveryResponse.decode(value),
+  },
 } as const;
 
 export interface DirectoryServiceServer extends UntypedServiceImplementation {
@@ -5284,7 +5959,11 @@ export interface DirectoryServiceServer extends UntypedServiceImplementation {
   removeFriend: handleUnaryCall<RemoveFriendRequest, RemoveFriendResponse>;
   /** GET /api/friends/{id}/devices: only for a mutual friend (NOT_FOUND otherwise). */
   friendDevicesOf: handleUnaryCall<FriendDevicesOfRequest, FriendDevicesOfResponse>;
-  /** Friend requests (local users; federated ones come with the federation service). */
+  /**
+   * Friend requests. A target or requester `handle@domain` of another domain is federated
+   * (spec rest-storage-ops §5.5, §11.14): created and answered here, carried by the federation
+   * service's outbox, and listed with the local ones.
+   */
   listFriendRequests: handleUnaryCall<ListFriendRequestsRequest, ListFriendRequestsResponse>;
   createFriendRequest: handleUnaryCall<CreateFriendRequestRequest, FriendRequestOutcome>;
   answerFriendRequest: handleUnaryCall<AnswerFriendRequestRequest, FriendRequestOutcome>;
@@ -5302,6 +5981,20 @@ export interface DirectoryServiceServer extends UntypedServiceImplementation {
    * (commucat.router.notice) for every device of the user and of its mutual friends.
    */
   rotateDeviceKey: handleUnaryCall<RotateDeviceKeyRequest, RotateDeviceKeyResponse>;
+  /**
+   * Called by the federation service for a verified inbound event from a peer domain.
+   * A friend request to a local user: stored once per (origin, request_id); a repeat is OK.
+   * NOT_FOUND when `to` names no local user.
+   */
+  receiveFederatedFriendRequest: handleUnaryCall<FederatedFriendRequest, FederatedFriendAck>;
+  /** The remote user's answer to a request a local user sent. NOT_FOUND when no such request. */
+  receiveFederatedFriendAnswer: handleUnaryCall<FederatedFriendAnswer, FederatedFriendAck>;
+  /**
+   * May `sender_user` (handle@origin) send frames to local device `target_device_id`? Only when the
+   * device's user lists the sender as a friend (fixes §11.13: a peer cannot inject frames to any
+   * device). NOT_FOUND for an unknown device, PERMISSION_DENIED when not friends.
+   */
+  authorizeFederatedDelivery: handleUnaryCall<AuthorizeFederatedDeliveryRequest, AuthorizeFederatedDeliveryResponse>;
 }
 
 export interface DirectoryServiceClient extends Client {
@@ -5503,7 +6196,11 @@ export interface DirectoryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: FriendDevicesOfResponse) => void,
   ): ClientUnaryCall;
-  /** Friend requests (local users; federated ones come with the federation service). */
+  /**
+   * Friend requests. A target or requester `handle@domain` of another domain is federated
+   * (spec rest-storage-ops §5.5, §11.14): created and answered here, carried by the federation
+   * service's outbox, and listed with the local ones.
+   */
   listFriendRequests(
     request: ListFriendRequestsRequest,
     callback: (error: ServiceError | null, response: ListFriendRequestsResponse) => void,
@@ -5618,6 +6315,62 @@ export interface DirectoryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RotateDeviceKeyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Called by the federation service for a verified inbound event from a peer domain.
+   * A friend request to a local user: stored once per (origin, request_id); a repeat is OK.
+   * NOT_FOUND when `to` names no local user.
+   */
+  receiveFederatedFriendRequest(
+    request: FederatedFriendRequest,
+    callback: (error: ServiceError | null, response: FederatedFriendAck) => void,
+  ): ClientUnaryCall;
+  receiveFederatedFriendRequest(
+    request: FederatedFriendRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FederatedFriendAck) => void,
+  ): ClientUnaryCall;
+  receiveFederatedFriendRequest(
+    request: FederatedFriendRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FederatedFriendAck) => void,
+  ): ClientUnaryCall;
+  /** The remote user's answer to a request a local user sent. NOT_FOUND when no such request. */
+  receiveFederatedFriendAnswer(
+    request: FederatedFriendAnswer,
+    callback: (error: ServiceError | null, response: FederatedFriendAck) => void,
+  ): ClientUnaryCall;
+  receiveFederatedFriendAnswer(
+    request: FederatedFriendAnswer,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FederatedFriendAck) => void,
+  ): ClientUnaryCall;
+  receiveFederatedFriendAnswer(
+    request: FederatedFriendAnswer,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FederatedFriendAck) => void,
+  ): ClientUnaryCall;
+  /**
+   * May `sender_user` (handle@origin) send frames to local device `target_device_id`? Only when the
+   * device's user lists the sender as a friend (fixes §11.13: a peer cannot inject frames to any
+   * device). NOT_FOUND for an unknown device, PERMISSION_DENIED when not friends.
+   */
+  authorizeFederatedDelivery(
+    request: AuthorizeFederatedDeliveryRequest,
+    callback: (error: ServiceError | null, response: AuthorizeFederatedDeliveryResponse) => void,
+  ): ClientUnaryCall;
+  authorizeFederatedDelivery(
+    request: AuthorizeFederatedDeliveryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AuthorizeFederatedDeliveryResponse) => void,
+  ): ClientUnaryCall;
+  authorizeFederatedDelivery(
+    request: AuthorizeFederatedDeliveryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AuthorizeFederatedDeliveryResponse) => void,
   ): ClientUnaryCall;
 }
 

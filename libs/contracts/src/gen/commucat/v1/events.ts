@@ -51,6 +51,8 @@ export interface InboundFrame {
    * frame is recognised instead of stored twice.
    */
   idempotentSend: boolean;
+  /** The sender's handle (the router names federated senders handle@domain). */
+  userHandle: string;
 }
 
 /**
@@ -424,6 +426,7 @@ function createBaseInboundFrame(): InboundFrame {
     frame: Buffer.alloc(0),
     receivedAt: 0,
     idempotentSend: false,
+    userHandle: "",
   };
 }
 
@@ -449,6 +452,9 @@ export const InboundFrame: MessageFns<InboundFrame> = {
     }
     if (message.idempotentSend !== false) {
       writer.uint32(56).bool(message.idempotentSend);
+    }
+    if (message.userHandle !== "") {
+      writer.uint32(66).string(message.userHandle);
     }
     return writer;
   },
@@ -522,6 +528,14 @@ export const InboundFrame: MessageFns<InboundFrame> = {
             message.idempotentSend = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.userHandle = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -567,6 +581,11 @@ export const InboundFrame: MessageFns<InboundFrame> = {
         : isSet(object.idempotent_send)
         ? globalThis.Boolean(object.idempotent_send)
         : false,
+      userHandle: isSet(object.userHandle)
+        ? globalThis.String(object.userHandle)
+        : isSet(object.user_handle)
+        ? globalThis.String(object.user_handle)
+        : "",
     };
   },
 
@@ -593,6 +612,9 @@ export const InboundFrame: MessageFns<InboundFrame> = {
     if (message.idempotentSend !== false) {
       obj.idempotentSend = message.idempotentSend;
     }
+    if (message.userHandle !== "") {
+      obj.userHandle = message.userHandle;
+    }
     return obj;
   },
 
@@ -608,6 +630,7 @@ export const InboundFrame: MessageFns<InboundFrame> = {
     message.frame = object.frame ?? Buffer.alloc(0);
     message.receivedAt = object.receivedAt ?? 0;
     message.idempotentSend = object.idempotentSend ?? false;
+    message.userHandle = object.userHandle ?? "";
     return message;
   },
 };

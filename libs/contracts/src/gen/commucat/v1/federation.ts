@@ -31,6 +31,12 @@ export interface FederationEnqueueRequest {
   /** The event payload as JSON text (integers beyond 2^53 are kept exactly). */
   payloadJson: string;
   idempotencyKey: string;
+  /**
+   * Events with the same key reach the peer one at a time, in enqueue order (e.g. the target
+   * device, so its messages stay in order while other targets' events go out concurrently).
+   * Empty: the idempotency key (no ordering with other events).
+   */
+  orderKey: string;
 }
 
 export interface FederationEnqueueResponse {
@@ -84,7 +90,7 @@ export interface FederationOutboxResponse {
 }
 
 function createBaseFederationEnqueueRequest(): FederationEnqueueRequest {
-  return { peer: "", eventType: "", payloadJson: "", idempotencyKey: "" };
+  return { peer: "", eventType: "", payloadJson: "", idempotencyKey: "", orderKey: "" };
 }
 
 export const FederationEnqueueRequest: MessageFns<FederationEnqueueRequest> = {
@@ -100,6 +106,9 @@ export const FederationEnqueueRequest: MessageFns<FederationEnqueueRequest> = {
     }
     if (message.idempotencyKey !== "") {
       writer.uint32(34).string(message.idempotencyKey);
+    }
+    if (message.orderKey !== "") {
+      writer.uint32(42).string(message.orderKey);
     }
     return writer;
   },
@@ -149,6 +158,14 @@ export const FederationEnqueueRequest: MessageFns<FederationEnqueueRequest> = {
             message.idempotencyKey = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.orderKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -179,6 +196,11 @@ export const FederationEnqueueRequest: MessageFns<FederationEnqueueRequest> = {
         : isSet(object.idempotency_key)
         ? globalThis.String(object.idempotency_key)
         : "",
+      orderKey: isSet(object.orderKey)
+        ? globalThis.String(object.orderKey)
+        : isSet(object.order_key)
+        ? globalThis.String(object.order_key)
+        : "",
     };
   },
 
@@ -196,6 +218,9 @@ export const FederationEnqueueRequest: MessageFns<FederationEnqueueRequest> = {
     if (message.idempotencyKey !== "") {
       obj.idempotencyKey = message.idempotencyKey;
     }
+    if (message.orderKey !== "") {
+      obj.orderKey = message.orderKey;
+    }
     return obj;
   },
 
@@ -208,6 +233,7 @@ export const FederationEnqueueRequest: MessageFns<FederationEnqueueRequest> = {
     message.eventType = object.eventType ?? "";
     message.payloadJson = object.payloadJson ?? "";
     message.idempotencyKey = object.idempotencyKey ?? "";
+    message.orderKey = object.orderKey ?? "";
     return message;
   },
 };
