@@ -19,5 +19,8 @@ module.exports = {
     { ...shared, displayName: 'integration', testMatch: ['<rootDir>/tests/integration/**/*.test.ts'] },
     // Compares the TS libs with tests/interop/out/vectors.json, made by tests/interop/run.sh vectors.
     { ...shared, displayName: 'interop', testMatch: ['<rootDir>/tests/interop/**/*.test.ts'] },
+    // Benchmarks that need whole fleets (e.g. two federated ones); only tests/bench/run.sh selects
+    // this project, so `make test` (unit, interop, integration by name) never runs it.
+    { ...shared, displayName: 'bench', testMatch: ['<rootDir>/tests/bench/jest/**/*.bench.test.ts'] },
   ],
 };

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { FrameType, encodeFrame, opaqueFrame } from '@commucat/ccp1';
 import type { ClientConnection } from '@commucat/client';
 import { Peer, control, freshChannel } from '../support/conversation';
@@ -139,6 +141,18 @@ describe('two federated fleets (a.test and b.test)', () => {
       const refused = await carol.peer.reply();
       expect(control(refused).error).toBe('unknown_domain');
       expect((await dave.peer.next(2_000).catch(() => undefined))).toBeUndefined();
+
+      // b refused those events for good (403), so a keeps them as dead letters, shown by the CLI.
+      const outbox = await eventually('the dead letters at a', async () => {
+        const run = spawnSync(process.execPath, [path.resolve(__dirname, '../../services/cli/dist/main.js'), 'federation', 'outbox', '--json'], { env: pair.a.env(), encoding: 'utf8' });
+        expect(run.status).toBe(0);
+        const doc = JSON.parse(run.stdout) as { dead: number; dead_letters: { peer: string; event_type: string; last_error: string }[] };
+        return doc.dead >= 2 ? doc : undefined;
+      });
+      expect(outbox.dead_letters.slice(0, 2)).toEqual([
+        expect.objectContaining({ peer: 'b.test', event_type: 'relay', last_error: 'peer answered 403' }),
+        expect.objectContaining({ peer: 'b.test', event_type: 'relay', last_error: 'peer answered 403' }),
+      ]);
     } finally {
       await carol.conn.close();
       await dave.conn.close();

@@ -17,7 +17,8 @@ export type Command =
   | { readonly name: 'devices-revoke'; readonly deviceId: string }
   | { readonly name: 'sessions-revoke'; readonly target: { readonly deviceId: string } | { readonly userId: string } }
   | { readonly name: 'rotate-keys'; readonly userId: string; readonly deviceId?: string; readonly out: string; readonly force: boolean }
-  | { readonly name: 'diagnose'; readonly timeoutMs: number };
+  | { readonly name: 'diagnose'; readonly timeoutMs: number }
+  | { readonly name: 'federation-outbox'; readonly deadLimit: number };
 
 export type ParsedCommandLine = CommonOptions & { readonly command: Command };
 
@@ -65,6 +66,7 @@ function common(parsed: Parsed): CommonOptions {
 }
 
 const DEFAULT_DIAGNOSE_TIMEOUT_MS = 3000;
+const DEFAULT_DEAD_LETTERS = 20;
 
 /** Turns argv (without node and the script) into one command; throws CliError('USAGE'). */
 export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
@@ -72,12 +74,13 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     return { json: false, command: { name: 'help', ...(rest[0] !== undefined ? { topic: rest[0] } : {}) } };
   }
-  // Subcommand groups: `devices list`, `sessions revoke`.
-  if (first === 'devices' || first === 'sessions') {
+  // Subcommand groups: `devices list`, `sessions revoke`, `federation outbox`.
+  const groups: Record<string, string> = { devices: 'list | revoke', sessions: 'revoke', federation: 'outbox' };
+  if (first in groups) {
     const [sub, ...tail] = rest;
     if (sub === undefined || sub.startsWith('-')) {
       if (sub === '-h' || sub === '--help') return { json: false, command: { name: 'help', topic: first } };
-      throw usageError(`${first}: missing subcommand (${first === 'devices' ? 'list | revoke' : 'revoke'})`);
+      throw usageError(`${first}: missing subcommand (${groups[first]})`);
     }
     return parseCommand(`${first} ${sub}`, tail);
   }
@@ -153,6 +156,15 @@ function parseCommand(name: string, args: string[]): ParsedCommandLine {
       const timeoutMs = raw === undefined ? DEFAULT_DIAGNOSE_TIMEOUT_MS : Number(raw);
       if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw usageError(`${name}: --timeout must be a positive number of milliseconds, got ${JSON.stringify(raw)}`);
       return { ...common(parsed), command: { name: 'diagnose', timeoutMs } };
+    }
+    case 'federation outbox': {
+      const parsed = parse(args, { dead: { type: 'string' } }, name);
+      if (parsed.values.help) return { json: false, command: { name: 'help', topic: 'federation' } };
+      noMorePositionals(parsed, 0, name);
+      const raw = str(parsed, 'dead');
+      const deadLimit = raw === undefined ? DEFAULT_DEAD_LETTERS : Number(raw);
+      if (!Number.isInteger(deadLimit) || deadLimit <= 0 || deadLimit > 1000) throw usageError(`${name}: --dead must be a whole number from 1 to 1000, got ${JSON.stringify(raw)}`);
+      return { ...common(parsed), command: { name: 'federation-outbox', deadLimit } };
     }
     default:
       throw usageError(`unknown command ${JSON.stringify(name)}`);

@@ -1,6 +1,7 @@
 import { parseCommandLine, type ParsedCommandLine } from './args';
 import { diagnose } from './commands/diagnose';
 import { listDevices, revokeDevice } from './commands/devices';
+import { federationOutbox } from './commands/federation';
 import { runMigrate } from './commands/migrate';
 import { registerUser } from './commands/register-user';
 import { rotateKeys } from './commands/rotate-keys';
@@ -62,5 +63,8 @@ async function execute(parsed: ParsedCommandLine, output: Output, env: NodeJS.Pr
       return ExitCode.ok;
     case 'diagnose':
       return diagnose(config, output, command.timeoutMs, env);
+    case 'federation-outbox':
+      await federationOutbox(config, output, command.deadLimit);
+      return ExitCode.ok;
   }
 }

@@ -29,9 +29,11 @@ commands:
                                        never overwritten without --force); prints public values
   diagnose [--timeout <ms>]            check PostgreSQL, Redis, NATS, JetStream, every service's
                                        gRPC health and each configured admin /readyz
+  federation outbox [--dead <n>]       outbox rows per state and the newest dead letters
 
-The directory and secrets are reached at fleet.directory_addr / fleet.secrets_addr
-(COMMUCAT_DIRECTORY_ADDR, COMMUCAT_SECRETS_ADDR).
+The directory, secrets and federation are reached at fleet.directory_addr /
+fleet.secrets_addr / fleet.federation_addr (COMMUCAT_DIRECTORY_ADDR, COMMUCAT_SECRETS_ADDR,
+COMMUCAT_FEDERATION_ADDR).
 
 ${COMMON}
 
@@ -67,6 +69,12 @@ id is refused: its key cannot be replaced from here; provision a new id and revo
 <file> gets {format, user_id, device_id, seed, private_key, public_key, certificate} as JSON,
 mode 0600. stdout shows only public values: user_id, device_id, public_key, issuer_public,
 certificate_serial, certificate_expires_at, key_file, certificate.`,
+  federation: `usage: commucat-cli federation outbox [--dead <n>] [--json]
+
+The federation outbox (events to peer domains): pending, in_flight, delivered and dead row
+counts, then the newest <n> (default 20) dead letters — events a peer refused for good (4xx) or
+that ran out of attempts — with outbox_id, peer, event_type, attempts and last_error.
+--json: {"pending","in_flight","delivered","dead","dead_letters":[...]}.`,
   diagnose: `usage: commucat-cli diagnose [--timeout <ms>] [--json]
 
 Runs every check at once (default timeout 3000 ms each) and prints a table of component,

@@ -37,6 +37,15 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['devices', 'revoke', 'dev-1', '--json'])).toEqual({ json: true, command: { name: 'devices-revoke', deviceId: 'dev-1' } });
     expect(parseCommandLine(['sessions', 'revoke', '--device', 'd']).command).toEqual({ name: 'sessions-revoke', target: { deviceId: 'd' } });
     expect(parseCommandLine(['sessions', 'revoke', '--user', 'u']).command).toEqual({ name: 'sessions-revoke', target: { userId: 'u' } });
+    expect(parseCommandLine(['federation', 'outbox']).command).toEqual({ name: 'federation-outbox', deadLimit: 20 });
+    expect(parseCommandLine(['federation', 'outbox', '--dead', '5', '--json'])).toEqual({ json: true, command: { name: 'federation-outbox', deadLimit: 5 } });
+  });
+
+  it('refuses a federation subcommand without a subcommand or with a bad --dead', () => {
+    expect(usageFailure(['federation']).message).toMatch(/missing subcommand \(outbox\)/);
+    expect(usageFailure(['federation', 'outbox', '--dead', '0']).message).toMatch(/--dead must be a whole number/);
+    expect(usageFailure(['federation', 'outbox', '--dead', 'x']).message).toMatch(/--dead must be a whole number/);
+    expect(usageFailure(['federation', 'purge']).message).toMatch(/unknown command "federation purge"/);
   });
 
   it('refuses incomplete or ambiguous subcommands with a usage error (exit 2)', () => {
