@@ -56,17 +56,21 @@ export class OutboxDispatcher {
   async tick(): Promise<number> {
     const rows = await this.claim();
     await Promise.all(rows.map((row) => this.send(row)));
+    await this.refreshGauges();
     return rows.length;
   }
 
-  private async claim(): Promise<OutboxRow[]> {
+  private claim(): Promise<OutboxRow[]> {
     const o = this.options;
-    const rows = await o.store.claim({ peers: o.peers.domains(), perPeerLimit: o.perPeerConcurrency, leaseSeconds: o.leaseSeconds ?? 60 });
-    if (o.metrics) {
-      const { counts } = await o.store.summary(0);
-      for (const [state, n] of Object.entries(counts)) o.metrics.outboxRows.set({ state }, n);
-    }
-    return rows;
+    return o.store.claim({ peers: o.peers.domains(), perPeerLimit: o.perPeerConcurrency, leaseSeconds: o.leaseSeconds ?? 60 });
+  }
+
+  /** Rows per state for the gauge: a count over the table, so once per poll, not per send. */
+  private async refreshGauges(): Promise<void> {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    const { counts } = await this.options.store.summary(0);
+    for (const [state, n] of Object.entries(counts)) metrics.outboxRows.set({ state }, n);
   }
 
   /**
@@ -103,7 +107,10 @@ export class OutboxDispatcher {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.timer = setInterval(() => this.wake(), this.options.intervalMs ?? 1000);
+    this.timer = setInterval(() => {
+      this.wake();
+      this.refreshGauges().catch((error: unknown) => this.options.logger?.warn({ error: error instanceof Error ? error.message : String(error) }, 'federation outbox gauge refresh failed'));
+    }, this.options.intervalMs ?? 1000);
     this.wake();
   }
 
