@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: builds the benchmarks, runs the in-process ones (codec, crypto), then the handshake
 # load and the messaging bench against a dedicated gateway process started next to the local fleet
-# (`make up`'s), and prints every figure as one table.
+# (`make up`'s), then the federation bench (two fleets of its own), and prints every figure as one table.
 set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -35,6 +35,12 @@ echo "running handshake load…" >&2
 node tests/bench/dist/handshake-load.bench.js >>"$out"
 echo "running messaging (latency at offered rates, max throughput, drain, idle RSS; ~3 min)…" >&2
 node tests/bench/dist/messaging.bench.js >>"$out"
+# Two whole federated fleets (a.test, b.test) of their own, built on the test support, so a jest
+# project (`bench`, which `make test` never selects); it appends its figures to $BENCH_OUT. Its
+# progress goes to stderr with jest's report, and a failure still prints the table below.
+echo "running federation (two federated fleets: throughput, fan-out, latency; ~3 min)…" >&2
+federation=0
+BENCH_OUT="$out" npx jest --selectProjects bench --runInBand >&2 || federation=$?
 
 node -e '
   const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l));
@@ -44,3 +50,4 @@ node -e '
   console.log(w.map((n) => "-".repeat(n)).join("-|-"));
   for (const r of rows) console.log(line([r.bench, r.metric, (r.value === null ? "n/a" : r.value.toLocaleString("en-US")), r.unit]));
 ' "$out"
+exit $federation

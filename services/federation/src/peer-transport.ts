@@ -30,6 +30,8 @@ export function postEvent(baseUrl: string, body: string, headers: Record<string,
         response.on('error', reject);
       },
     );
+    // One small request per event on a kept-alive socket: Nagle would hold it back for an ACK.
+    request.on('socket', (socket) => socket.setNoDelay(true));
     request.on('timeout', () => request.destroy(new Error('peer request timed out')));
     request.on('error', reject);
     request.end(body);

@@ -6,19 +6,25 @@
 //
 // Figures (bench "federation"):
 //   latency_p50_ms / latency_p99_ms      one target, open loop at BENCH_FED_LATENCY_RATE msg/s
-//                                         for BENCH_FED_LATENCY_SECONDS (unqueued latency);
+//                                         (10) for BENCH_FED_LATENCY_SECONDS (10): the unqueued
+//                                         latency (this box delivers only a few tens of events/s,
+//                                         so 50 msg/s would measure the queue, not the path);
 //   one_target_events_per_s              BENCH_FED_MESSAGES messages to one device on B,
 //                                         pipelined, first send → last receipt at B;
-//   one_target_latency_p99_ms            the latency of those (includes queueing in the outbox);
-//   fanout_events_per_s                  BENCH_FED_FANOUT_MESSAGES messages to a channel of
-//                                         BENCH_FED_FANOUT_DEVICES devices on B, deliveries/s at B.
+//   one_target_latency_p50/p99_ms        the latency of those (includes queueing in the outbox);
+//   fanout_events_per_s                  BENCH_FED_FANOUT_MESSAGES (100) messages to a channel of
+//                                         BENCH_FED_FANOUT_DEVICES (16) devices on B, deliveries/s at B;
+//   fanout_latency_p99_ms                their latency (queueing included);
+//   *_fleet_cpu_ms_per_event             CPU time of both fleets' service processes (not Postgres,
+//                                         NATS or this process) per delivered event: what the rate
+//                                         is bound by when the machine's cores are busy.
 //
 // The sender keeps at most BENCH_FED_WINDOW frames unacknowledged by A (Acks counted by sequence)
 // and never exceeds BENCH_FED_SEND_RATE frames/s: A's gateway drops a connection's frames above
 // its per-connection limit (COMMUCAT_RATE_FRAME_RATE, 200/s by default), and this bench measures
 // federation with the fleets' default settings. Lines are appended to $BENCH_OUT (run.sh tabulates
 // them) and echoed on stderr. The only assertions: every message reaches every target exactly once.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FrameType, type Frame } from '@commucat/ccp1';
 import type { ClientConnection } from '@commucat/client';
@@ -32,11 +38,11 @@ jest.setTimeout(300_000);
 
 const BENCH = 'federation';
 const setting = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
-const LATENCY_RATE = setting('BENCH_FED_LATENCY_RATE', 50);
+const LATENCY_RATE = setting('BENCH_FED_LATENCY_RATE', 10);
 const LATENCY_SECONDS = setting('BENCH_FED_LATENCY_SECONDS', 10);
 const MESSAGES = setting('BENCH_FED_MESSAGES', 1000);
 const FANOUT_DEVICES = setting('BENCH_FED_FANOUT_DEVICES', 16);
-const FANOUT_MESSAGES = setting('BENCH_FED_FANOUT_MESSAGES', 200);
+const FANOUT_MESSAGES = setting('BENCH_FED_FANOUT_MESSAGES', 100);
 const WINDOW = setting('BENCH_FED_WINDOW', 200);
 const SEND_RATE = setting('BENCH_FED_SEND_RATE', 180);
 /** A phase fails (not slow: stuck) when no delivery arrived for this long. */
@@ -120,6 +126,27 @@ async function inBatches<T>(items: T[], concurrency: number, task: (item: T) => 
 
 // ---- measuring ----
 
+/** utime + stime of a process in ms (Linux /proc; the kernel counts in 10 ms ticks). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU time used by every service process of both fleets, by `a.router`-style name. */
+function fleetCpu(pair: FederatedPair): Map<string, number> {
+  const used = new Map<string, number>();
+  for (const fleet of [pair.a, pair.b]) {
+    for (const name of fleet.processNames()) used.set(`${fleet.domain[0]}.${name}`, cpuMsOf(fleet.pidOf(name)!));
+  }
+  return used;
+}
+
+/** Total fleet CPU ms per event between two snapshots, and the biggest users for the progress line. */
+function cpuPerEvent(before: Map<string, number>, after: Map<string, number>, events: number): { total: number; top: string } {
+  const per = [...after].map(([name, ms]) => [name, (ms - (before.get(name) ?? ms)) / events] as const).sort((x, y) => y[1] - x[1]);
+  return { total: per.reduce((sum, [, ms]) => sum + ms, 0), top: per.slice(0, 8).map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(', ') };
+}
+
 /** One measured run: which deliveries are expected, which arrived (how often), and when. */
 class Phase {
   readonly firstSend = nowNs();
@@ -129,6 +156,8 @@ class Phase {
   /** `${device}|${index}` → times received. */
   readonly seen = new Map<string, number>();
   duplicates = 0;
+  /** Fleet CPU per delivered event over the run (set when it completes). */
+  cpu: { total: number; top: string } | undefined;
 
   constructor(readonly name: string, readonly targets: string[], readonly messages: number) {}
 
@@ -263,15 +292,20 @@ describe('federation benchmark (a.test → b.test on this machine)', () => {
   async function run(name: string, channel: number, targets: Member[], messages: number, pace: (index: number) => Promise<void>): Promise<Phase> {
     const phase = new Phase(name, targets.map((t) => t.peer.deviceId), messages);
     phases.set(name, phase);
+    const cpuBefore = fleetCpu(pair);
     for (let i = 0; i < messages; i++) {
       await pace(i);
       await sender.send(channel, name, i);
     }
     await phase.complete();
+    phase.cpu = cpuPerEvent(cpuBefore, fleetCpu(pair), phase.expected);
     await sender.settled();
     phase.expectExactlyOnce();
     return phase;
   }
+
+  const elapsed = (phase: Phase): string => `${(msBetween(phase.firstSend, phase.lastReceipt) / 1000).toFixed(1)} s`;
+  const cpuLine = (phase: Phase): string => `fleet CPU ${phase.cpu!.total.toFixed(1)} ms/event (${phase.cpu!.top})`;
 
   test('latency at a modest offered rate, one target', async () => {
     const messages = Math.round(LATENCY_RATE * LATENCY_SECONDS);
@@ -281,24 +315,27 @@ describe('federation benchmark (a.test → b.test on this machine)', () => {
       const due = start + (i * 1000) / LATENCY_RATE;
       if (due > Date.now()) await sleep(due - Date.now());
     });
-    progress(`latency: ${messages} messages at ${LATENCY_RATE}/s`);
+    progress(`latency: ${messages} messages at ${LATENCY_RATE}/s; ${cpuLine(phase)}`);
+    report('latency_offered_rate', LATENCY_RATE, 'msg/s');
     report('latency_p50_ms', percentile(phase.latenciesMs, 50), 'ms');
     report('latency_p99_ms', percentile(phase.latenciesMs, 99), 'ms');
   });
 
   test('throughput to one target, pipelined', async () => {
     const phase = await run('one', oneTargetChannel, [bob], MESSAGES, async () => {});
-    progress(`one target: ${MESSAGES} messages in ${(msBetween(phase.firstSend, phase.lastReceipt) / 1000).toFixed(1)} s`);
+    progress(`one target: ${MESSAGES} messages in ${elapsed(phase)}; ${cpuLine(phase)}`);
     report('one_target_events_per_s', phase.eventsPerSecond(), 'events/s');
     report('one_target_latency_p50_ms', percentile(phase.latenciesMs, 50), 'ms');
     report('one_target_latency_p99_ms', percentile(phase.latenciesMs, 99), 'ms');
+    report('one_target_fleet_cpu_ms_per_event', phase.cpu!.total, 'ms');
   });
 
   test(`fan-out to ${FANOUT_DEVICES} devices on B`, async () => {
     const phase = await run('fanout', fanoutChannel, fans, FANOUT_MESSAGES, async () => {});
-    progress(`fan-out: ${phase.expected} deliveries in ${(msBetween(phase.firstSend, phase.lastReceipt) / 1000).toFixed(1)} s`);
+    progress(`fan-out: ${phase.expected} deliveries in ${elapsed(phase)}; ${cpuLine(phase)}`);
     report('fanout_events_per_s', phase.eventsPerSecond(), 'events/s');
     report('fanout_latency_p99_ms', percentile(phase.latenciesMs, 99), 'ms');
+    report('fanout_fleet_cpu_ms_per_event', phase.cpu!.total, 'ms');
   });
 
   test('nothing arrived twice or unasked after the runs', async () => {
