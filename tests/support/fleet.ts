@@ -234,11 +234,10 @@ export class TestFleet {
   async stop(): Promise<void> {
     for (const name of [...this.processes.keys()].reverse()) await this.stopProcess(name);
     await this.db.drop();
-    // The router's work queues are file-backed streams named after this fleet's namespace.
+    // The fleet's JetStream streams are file-backed and named after this fleet's namespace.
     const bus = await connectBus({ servers: this.baseEnv.COMMUCAT_NATS_URL!, name: 'test-fleet-cleanup', namespace: this.natsNamespace });
     try {
-      await bus.removeStream(Streams.routerInbound.name);
-      await bus.removeStream(Streams.routerNotice.name);
+      for (const stream of Object.values(Streams)) await bus.removeStream(stream.name);
     } finally {
       await bus.close();
     }

@@ -27,4 +27,16 @@ export const Streams = {
     retention: 'workqueue',
     maxAgeSeconds: 86_400,
   },
+  /**
+   * Presence changes (published once, on NATS core) kept until a router handled them, so a
+   * disconnect that happens while every router restarts still ends its calls (synthetic CallEnd).
+   * A disconnect older than an hour is not worth a CallEnd any more.
+   */
+  routerPresence: {
+    name: 'COMMUCAT_ROUTER_PRESENCE',
+    subjects: [Subjects.presenceChanged.pattern],
+    storage: 'file',
+    retention: 'workqueue',
+    maxAgeSeconds: 3_600,
+  },
 } as const satisfies Readonly<Record<string, StreamOptions>>;

@@ -52,6 +52,8 @@ import {
  * | limits.presence_ttl                         | COMMUCAT_PRESENCE_TTL                 | 30                      | seconds, > 0 |
  * | limits.relay_ttl                            | COMMUCAT_RELAY_TTL                    | 86400                   | seconds, > 0 |
  * | limits.pairing_ttl                          | COMMUCAT_PAIRING_TTL                  | 300                     | seconds, > 0 |
+ * | calls.ring_timeout_seconds                  | COMMUCAT_CALL_RING_TIMEOUT_SECONDS    | 60                      | seconds a call may ring unanswered before it ends with reason timeout, > 0 (new) |
+ * | calls.max_participants                      | COMMUCAT_CALL_MAX_PARTICIPANTS        | 16                      | devices in one call (offerer included), ≥ 2; a larger channel gets Error call_full (new) |
  * | security.rotation.noise_interval_hours      | COMMUCAT_ROTATE_NOISE_INTERVAL_HOURS  | 168                     | > 0 |
  * | security.rotation.noise_grace_hours         | COMMUCAT_ROTATE_NOISE_GRACE_HOURS     | 48                      | ≥ 0 |
  * | security.rotation.noise_max_versions        | COMMUCAT_ROTATE_NOISE_MAX_VERSIONS    | 3                       | > 0 |
@@ -188,6 +190,9 @@ export const CONFIG_KEYS = {
   'limits.relay_ttl': key('COMMUCAT_RELAY_TTL', positive(), { default: 86400 }),
   'limits.pairing_ttl': key('COMMUCAT_PAIRING_TTL', positive(), { default: 300 }),
 
+  'calls.ring_timeout_seconds': key('COMMUCAT_CALL_RING_TIMEOUT_SECONDS', positive(), { default: 60 }),
+  'calls.max_participants': key('COMMUCAT_CALL_MAX_PARTICIPANTS', integer({ min: 2 }), { default: 16 }),
+
   'security.rotation.noise_interval_hours': key('COMMUCAT_ROTATE_NOISE_INTERVAL_HOURS', positive(), { default: 168 }),
   'security.rotation.noise_grace_hours': key('COMMUCAT_ROTATE_NOISE_GRACE_HOURS', nonNegative(), { default: 48 }),
   'security.rotation.noise_max_versions': key('COMMUCAT_ROTATE_NOISE_MAX_VERSIONS', positive(), { default: 3 }),
@@ -321,6 +326,13 @@ export interface CommucatConfig {
     readonly presenceTtl: number;
     readonly relayTtl: number;
     readonly pairingTtl: number;
+  };
+  /** Call signalling in the router (spec calls-media §3). */
+  readonly calls: {
+    /** Seconds an offer rings before an unanswered call ends (reason timeout). */
+    readonly ringTimeoutSeconds: number;
+    /** Most devices in one call, the offerer included. */
+    readonly maxParticipants: number;
   };
   readonly security: {
     readonly rotation: {

@@ -20,6 +20,14 @@ export type RouterErrorCode =
   | 'channel_full'
   /** A member `device@domain` names a domain that is not a configured federation peer (the local members got the frame). */
   | 'unknown_domain'
+  /** A CallAnswer/CallEnd/CallStats/TransportUpdate names a call that does not exist or has ended. */
+  | 'unknown_call'
+  /** The sender is not (or no longer: it rejected, hung up or was dropped) a participant of the call. */
+  | 'not_participant'
+  /** A CallOffer reuses the call_id of a call that exists (active, or ended within the last day). */
+  | 'call_exists'
+  /** A CallOffer on a channel with more members than calls.max_participants. */
+  | 'call_full'
   /** A storage or fleet dependency failed; nothing was acknowledged, the client may resend. */
   | 'unavailable';
 

@@ -19,6 +19,14 @@ export interface FanOutOptions {
   readonly stopping?: AbortSignal;
 }
 
+export interface QueueOptions {
+  /**
+   * Lifetime of the envelopes in seconds (0: relay's limits.relay_ttl). Relay never hands out an
+   * expired envelope, so a frame that must not arrive late (a call offer) is given its deadline.
+   */
+  readonly ttlSeconds?: number;
+}
+
 /** A channel member on another domain: `target` is `device@domain` as the member was named. */
 export interface RemoteMember {
   readonly target: string;
@@ -70,10 +78,11 @@ export class FanOut {
    * next message overtake this one; only the router's own shutdown ends the wait (RouterStopping).
    * Envelopes relay reports as already acknowledged (seq 0, a resent message) are not delivered
    * again. Live delivery is best effort (NATS core is at-most-once): the envelopes stay queued
-   * until the device acknowledges them.
+   * until the device acknowledges them (or they expire, see QueueOptions).
    */
-  async queueAndDeliver(message: Outgoing, recipients: readonly string[]): Promise<void> {
+  async queueAndDeliver(message: Outgoing, recipients: readonly string[], opts: QueueOptions = {}): Promise<void> {
     if (recipients.length === 0) return;
+    const ttlSeconds = opts.ttlSeconds ?? 0;
     const frame = asBuffer(message.frame);
     const envelopes: Envelope[] = [];
     // gRPC carries at most 4 MiB per call and every envelope repeats the frame: large frames to
@@ -84,7 +93,12 @@ export class FanOut {
         deviceId, messageId: message.messageId, channelId: message.channelId, frame,
         senderDeviceId: message.senderDeviceId, enqueuedAt: 0, expiresAt: 0, seq: 0,
       }));
-      envelopes.push(...await this.untilDone('relay enqueue', message, () => this.batcher.enqueue(chunk)));
+      // The batcher shares one relay call (and so one ttl) among many messages: a message with its
+      // own lifetime goes alone.
+      const enqueue = ttlSeconds > 0
+        ? async () => (await callUnary(this.options.relay, 'enqueue', { envelopes: chunk, ttlSeconds }, { deadlineMs: this.deadlineMs, waitForReady: true })).envelopes
+        : () => this.batcher.enqueue(chunk);
+      envelopes.push(...await this.untilDone('relay enqueue', message, enqueue));
     }
     const seqs = new Map(envelopes.filter((envelope) => envelope.seq > 0).map((envelope) => [envelope.deviceId, envelope.seq]));
     if (seqs.size === 0) return;

@@ -3,6 +3,7 @@ import { CodecError, decodeFrame, FrameType, frameTypeLabel, type Frame, type Js
 import type { InboundFrame } from '@commucat/contracts';
 import { RouterError, RouterStopping, isRouterError } from './errors.js';
 import type { FanOut } from './fan-out.js';
+import type { CallFrames } from './call-frames.js';
 import { GroupFrames } from './group-frames.js';
 import type { MembershipStore } from './membership-store.js';
 import type { PresenceFrames } from './presence-frames.js';
@@ -18,6 +19,8 @@ export interface FrameHandlersOptions {
   readonly logger: Logger;
   /** server.domain: members `device@<this domain>` are local devices, other domains are federated. */
   readonly localDomain: string;
+  /** Call signalling; without it call frames get Error unsupported. */
+  readonly calls?: CallFrames;
 }
 
 /** What handling one inbound frame came to. */
@@ -77,6 +80,11 @@ export class FrameHandlers {
       case FrameType.GroupCreate: return this.groupFrames.create(inbound, frame);
       case FrameType.GroupInvite: return this.groupFrames.invite(inbound, frame);
       case FrameType.GroupEvent: return this.groupFrames.event(inbound, frame);
+      case FrameType.CallOffer: return this.callFrames().offer(inbound, frame);
+      case FrameType.CallAnswer: return this.callFrames().answer(inbound, frame);
+      case FrameType.CallEnd: return this.callFrames().end(inbound, frame);
+      case FrameType.CallStats: return this.callFrames().stats(inbound, frame);
+      case FrameType.TransportUpdate: return this.callFrames().transportUpdate(inbound, frame);
       // Hello/Auth after the handshake are ignored without a reply (spec §7.19); so are a
       // client's Acks (§7.6), which must not earn an Error the client would then display.
       case FrameType.Hello:
@@ -86,6 +94,12 @@ export class FrameHandlers {
       default:
         throw new RouterError('unsupported', `${frameTypeLabel(frame.type)} is not routed yet`);
     }
+  }
+
+  private callFrames(): CallFrames {
+    const calls = this.options.calls;
+    if (!calls) throw new RouterError('unsupported', 'this router does not route calls');
+    return calls;
   }
 
   /** Join (spec §7.3), with merge semantics: see MembershipStore.join. */

@@ -1,4 +1,4 @@
-import { controlFrame, decodeFrame, encodeFrame, FrameType, opaqueFrame, type Frame, type JsonValue } from '@commucat/ccp1';
+import { controlFrame, decodeFrame, encodeFrame, FrameType, frameTypeLabel, opaqueFrame, type Frame, type JsonValue } from '@commucat/ccp1';
 import type { Delivery } from '@commucat/contracts';
 import { newId, RouterHarness, type GatewayEvent } from './support/router-harness';
 
@@ -219,9 +219,10 @@ describe('other frames', () => {
   });
 
   test('a type that is not routed yet gets an unsupported Error', async () => {
-    const reply = await request(newId('dev'), newId('conn'), controlFrame(FrameType.CallOffer, 4, 3, { call_id: 'c' }));
+    // Media frames (VoiceFrame 0x11) do not go through the router's call signalling.
+    const reply = await request(newId('dev'), newId('conn'), opaqueFrame(FrameType.VoiceFrame, 4, 3, Buffer.from('pcm')));
     expect(reply).toMatchObject({ type: FrameType.Error, channel: 4 });
-    expect(control(reply)).toEqual({ error: 'unsupported', detail: 'call_offer is not routed yet', in_reply_to: 3 });
+    expect(control(reply)).toEqual({ error: 'unsupported', detail: `${frameTypeLabel(FrameType.VoiceFrame)} is not routed yet`, in_reply_to: 3 });
   });
 
   test('Hello and Auth after the handshake get no reply', async () => {

@@ -6,7 +6,7 @@ import { decodeFrame, encodeFrame, type Frame } from '@commucat/ccp1';
 import {
   type Delivery, type Notice, PresenceServiceClient, PresenceServiceService, RelayServiceClient, RelayServiceService, type Reply,
 } from '@commucat/contracts';
-import { createGrpcClient, createServiceRuntime, type ServiceRuntime } from '@commucat/service-kit';
+import { callUnary, createGrpcClient, createServiceRuntime, type ServiceRuntime } from '@commucat/service-kit';
 import { createRedis, type Redis } from '@commucat/storage';
 import { initTelemetry, type Telemetry } from '@commucat/telemetry';
 import { migratedSchema, type MigratedSchema } from '../../../../tests/support/pg-schema';
@@ -15,13 +15,28 @@ import { stackEnv } from '../../../../tests/support/stack-env';
 import { RelayQueue, relayHandlers, relayMetrics } from '../../../relay/src/index';
 import { presenceHandlers, RouteStore } from '../../../presence/src/index';
 import { friendStore } from '../../../directory/src/friend-store';
+import { CallDisconnects } from '../../src/call-disconnects';
+import { CallFrames } from '../../src/call-frames';
+import { CallPresenceLoop } from '../../src/call-presence-loop';
+import { CallSignals } from '../../src/call-signals';
+import { CallStore } from '../../src/call-store';
+import { CallSweeper } from '../../src/call-sweeper';
 import { FanOut } from '../../src/fan-out';
 import { FrameHandlers } from '../../src/frame-handlers';
 import { InboundLoop } from '../../src/inbound-loop';
 import { MembershipStore } from '../../src/membership-store';
 import { NoticeLoop } from '../../src/notice-loop';
 import { PresenceFrames } from '../../src/presence-frames';
-import { routerMetrics } from '../../src/router-metrics';
+import { registerActiveCallsGauge, routerMetrics } from '../../src/router-metrics';
+
+/** Call settings of a harness (calls.* config; the sweeper runs often so ring timeouts fire promptly). */
+export interface HarnessCallOptions {
+  readonly ringTimeoutSeconds?: number;
+  readonly maxParticipants?: number;
+  readonly sweepIntervalMs?: number;
+  /** Sweeper passes between two checks of the call connections against presence. */
+  readonly routeCheckEveryPasses?: number;
+}
 
 /** What the fake gateway saw, in arrival order across both subjects. */
 export type GatewayEvent =
@@ -48,6 +63,7 @@ export class RouterHarness {
     readonly relayQueue: RelayQueue,
     readonly routes: RouteStore,
     readonly membership: MembershipStore,
+    readonly calls: CallStore,
     readonly registry: Registry,
     private readonly bus: Bus,
     private readonly loop: InboundLoop,
@@ -55,7 +71,7 @@ export class RouterHarness {
     private readonly cleanup: Array<() => unknown>,
   ) {}
 
-  static async start(): Promise<RouterHarness> {
+  static async start(callOptions: HarnessCallOptions = {}): Promise<RouterHarness> {
     const { natsUrl, redisUrl } = stackEnv();
     const cleanup: Array<() => unknown> = [];
     const db = await migratedSchema('router');
@@ -91,15 +107,37 @@ export class RouterHarness {
     const fanOut = new FanOut({ relay, presence, bus, logger: silent, stopping: stopping.signal });
     const friends = { mutualFriendDevices: (userId: string) => friendStore.mutualFriendDevices(db.pool, userId) };
     const presenceFrames = new PresenceFrames({ presence, membership, friends, fanOut, logger: silent });
+    const metrics = routerMetrics(registry);
+    const callStore = new CallStore(db.pool);
+    registerActiveCallsGauge(registry, () => callStore.countActive());
+    const signals = new CallSignals({ fanOut, logger: silent });
+    const calls = new CallFrames({
+      store: callStore, membership, signals, localDomain: 'example.org', callsTotal: metrics.callsTotal,
+      ringTimeoutSeconds: callOptions.ringTimeoutSeconds ?? 60, maxParticipants: callOptions.maxParticipants ?? 16,
+    });
     const loop = new InboundLoop({
-      bus, stopping, logger: silent, metrics: routerMetrics(registry),
-      handlers: new FrameHandlers({ membership, fanOut, presenceFrames, logger: silent, localDomain: 'example.org' }),
+      bus, stopping, logger: silent, metrics,
+      handlers: new FrameHandlers({ membership, fanOut, presenceFrames, logger: silent, localDomain: 'example.org', calls }),
     });
     const notices = new NoticeLoop({ bus, fanOut, logger: silent });
+    cleanup.push(() => bus.removeStream(Streams.routerPresence.name));
+    const disconnects = new CallDisconnects({
+      store: callStore, signals, logger: silent,
+      lookupRoutes: async (deviceIds) => (await callUnary(presence, 'lookupRoutes', { deviceIds }, { deadlineMs: 5_000 })).routes,
+    });
+    const callPresence = new CallPresenceLoop({ bus, disconnects, logger: silent });
+    await callPresence.start();
+    const sweeper = new CallSweeper({
+      store: callStore, signals, logger: silent, disconnects,
+      intervalMs: callOptions.sweepIntervalMs ?? 200, routeCheckEveryPasses: callOptions.routeCheckEveryPasses ?? 5,
+    });
+    sweeper.start();
     // Stopped after the inbound loop, whose stop() aborts `stopping` (as in main.ts).
+    cleanup.push(() => callPresence.stop());
+    cleanup.push(() => sweeper.stop());
     cleanup.push(() => notices.stop());
     cleanup.push(() => loop.stop());
-    const harness = new RouterHarness(db, relayQueue, routes, membership, registry, bus, loop, notices, cleanup);
+    const harness = new RouterHarness(db, relayQueue, routes, membership, callStore, registry, bus, loop, notices, cleanup);
     await harness.listen();
     return harness;
   }
@@ -151,14 +189,26 @@ export class RouterHarness {
     await this.routes.register({ deviceId, userId: `user-of-${deviceId}`, gatewayId: this.gatewayId, connectionId, connectedAt: Date.now(), user: null });
   }
 
-  /** The first event after index `from` that matches, waiting up to 5 s for it. */
-  async next(match: (event: GatewayEvent) => boolean, from = 0): Promise<GatewayEvent> {
-    const deadline = Date.now() + 5_000;
+  /**
+   * The device's connection closed: its route goes and presence announces it, as presence does
+   * when a gateway unregisters a connection (a core publish the router's stream keeps).
+   */
+  async offline(deviceId: string, connectionId: string): Promise<void> {
+    const [route] = await this.routes.lookup([deviceId]);
+    if (route) await this.routes.remove(route, connectionId);
+    this.bus.publish(Subjects.presenceChanged, {}, {
+      deviceId, userId: `user-of-${deviceId}`, state: 'offline', gatewayId: this.gatewayId, connectionId, at: Date.now(),
+    });
+  }
+
+  /** The first event after index `from` that matches, waiting up to `timeoutMs` for it. */
+  async next(match: (event: GatewayEvent) => boolean, from = 0, timeoutMs = 5_000): Promise<GatewayEvent> {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.events.slice(from).find(match);
       if (found) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error('no matching gateway event within 5 s');
+      if (left <= 0) throw new Error(`no matching gateway event within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => { clearTimeout(timer); resolve(); });
