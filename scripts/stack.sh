@@ -35,7 +35,7 @@ usage() {
   cat <<USAGE
 usage: $0 <command>
 
-  install  install PostgreSQL 15, Redis, nats-server, openssl (apt-get; no-op if present)
+  install  install PostgreSQL 15, Redis, nats-server, openssl, ffmpeg (apt-get; no-op if present)
   start    start all three (initdb on first start); no-op for what already runs
   stop     stop all three
   status   one line per component; exit 0 only if all are running and healthy

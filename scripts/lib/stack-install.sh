@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# `stack.sh install`: puts PostgreSQL 15, Redis 7 and nats-server on the machine from
+# `stack.sh install`: puts PostgreSQL 15, Redis 7, nats-server and ffmpeg on the machine from
 # Debian's packages. Sourced by scripts/stack.sh.
 
-STACK_APT_PACKAGES=(postgresql-15 postgresql-client-15 redis-server nats-server openssl)
+# ffmpeg (with libvpx) is what services/media spawns to encode raw video to VP8.
+STACK_APT_PACKAGES=(postgresql-15 postgresql-client-15 redis-server nats-server openssl ffmpeg)
 
 # Prints the programs the stack needs that are not installed, one per line.
 stack_missing_programs() {
@@ -14,6 +15,7 @@ stack_missing_programs() {
   [[ -n $REDIS_CLI_BIN && -x $REDIS_CLI_BIN ]] || printf '%s\n' redis-cli
   [[ -n $NATS_SERVER_BIN && -x $NATS_SERVER_BIN ]] || printf '%s\n' nats-server
   command -v openssl >/dev/null 2>&1 || printf '%s\n' openssl
+  command -v ffmpeg >/dev/null 2>&1 || printf '%s\n' ffmpeg
   # Used by stack.sh itself; part of util-linux/coreutils on Debian.
   command -v flock >/dev/null 2>&1 || printf '%s\n' flock
   command -v setsid >/dev/null 2>&1 || printf '%s\n' setsid
@@ -27,7 +29,7 @@ stack_install() {
   local missing
   missing=$(stack_missing_programs)
   if [[ -z $missing ]]; then
-    stack_say "install: PostgreSQL 15, Redis, nats-server and openssl are already installed; nothing to do"
+    stack_say "install: PostgreSQL 15, Redis, nats-server, openssl and ffmpeg are already installed; nothing to do"
     return 0
   fi
   stack_say "install: missing: $(tr '\n' ' ' <<<"$missing")"
