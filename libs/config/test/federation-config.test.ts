@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig } from '@commucat/config';
-import { MINIMAL_ENV, tomlScratch } from './helpers';
+import { loadConfig } from '@commucat/config';
+import { loadError, MINIMAL_ENV, tomlScratch } from './helpers';
 
 const scratch = tomlScratch();
 afterAll(() => scratch.cleanup());
@@ -7,15 +7,6 @@ afterAll(() => scratch.cleanup());
 const KEY_A = 'AB'.repeat(32);
 const KEY_B = '0c'.repeat(32);
 
-function loadError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('federation config', () => {
   it('defaults to no peers and the documented knobs', () => {

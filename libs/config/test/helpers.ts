@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '@commucat/config';
 
 /** A scratch directory per test file; returns a writer for TOML files inside it. */
 export function tomlScratch(): { write(text: string): string; cleanup(): void } {
@@ -18,3 +19,14 @@ export function tomlScratch(): { write(text: string): string; cleanup(): void } 
 
 /** The smallest environment that loads: the one always-required key. */
 export const MINIMAL_ENV = { COMMUCAT_DOMAIN: 'example.org' } as const;
+
+/** The ConfigError `run` throws (anything else, or nothing, fails the test). */
+export function loadError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}

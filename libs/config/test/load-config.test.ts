@@ -1,20 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { dirname } from 'node:path';
 import { CONFIG_KEYS, ConfigError, type ConfigKey, loadConfig } from '@commucat/config';
-import { MINIMAL_ENV, tomlScratch } from './helpers';
+import { loadError, MINIMAL_ENV, tomlScratch } from './helpers';
 
 const scratch = tomlScratch();
 afterAll(() => scratch.cleanup());
 
-function loadError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('defaults', () => {
   it('fills every key that has a default when the file is empty', () => {

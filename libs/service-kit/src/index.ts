@@ -19,3 +19,4 @@ export { GrpcStatusError, ServiceKitError, type ServiceKitErrorCode, statusName 
 export { metadataToCarrier } from './metadata-carrier';
 export { GRPC_MAX_MESSAGE_BYTES } from './grpc-limits';
 export { retryDelays } from './retry-delays';
+export { translateErrors } from './translate-errors';

@@ -1,3 +1,4 @@
+import { translateErrors } from '@commucat/service-kit';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import type { DirectoryServiceServer } from '@commucat/contracts';
@@ -52,13 +53,8 @@ export function directoryServices(deps: DirectoryDeps) {
 }
 
 /** Refusals become their gRPC status plus the `commucat-directory-error` trailer; the rest is INTERNAL. */
-async function answer<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw err instanceof DirectoryError ? err.toGrpc() : err;
-  }
-}
+const answer = <T>(work: () => Promise<T>): Promise<T> =>
+  translateErrors(work, (err) => (err instanceof DirectoryError ? err.toGrpc() : err));
 
 /** gRPC handlers of the directory. */
 export function directoryHandlers(deps: DirectoryDeps): DirectoryServiceServer {

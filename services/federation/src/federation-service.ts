@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { FederationServiceServer } from '@commucat/contracts';
-import { GrpcStatusError } from '@commucat/service-kit';
+import { GrpcStatusError, translateErrors } from '@commucat/service-kit';
 import { isUnavailable } from '@commucat/storage';
 import { FederationError, type FederationErrorCode } from './errors.js';
 import type { InboundProcessor } from './inbound.js';
@@ -35,13 +35,7 @@ function statusOf(err: unknown): unknown {
   return err;
 }
 
-async function answer<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw statusOf(err);
-  }
-}
+const answer = <T>(work: () => Promise<T>): Promise<T> => translateErrors(work, statusOf);
 
 /** gRPC handlers of federation: proto in and out, the work done by OutboxStore and InboundProcessor. */
 export function federationHandlers(deps: {

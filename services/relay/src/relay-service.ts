@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Envelope, RelayServiceServer } from '@commucat/contracts';
-import { GrpcStatusError } from '@commucat/service-kit';
+import { GrpcStatusError, translateErrors } from '@commucat/service-kit';
 import { isUnavailable, StorageError } from '@commucat/storage';
 import type { NewEnvelope, StoredEnvelope } from './envelope.js';
 import { RelayError } from './errors.js';
@@ -44,13 +44,7 @@ function statusOf(err: unknown): unknown {
   return err;
 }
 
-async function answer<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw statusOf(err);
-  }
-}
+const answer = <T>(work: () => Promise<T>): Promise<T> => translateErrors(work, statusOf);
 
 /** gRPC handlers of relay: proto messages in and out, the work done by RelayQueue. */
 export function relayHandlers(queue: RelayQueue): RelayServiceServer {
