@@ -17,6 +17,9 @@ function ephemeralFloor(): number {
 }
 
 const FLOOR = 10_000;
+// Ports WHATWG fetch refuses ("bad port"); the only one in our range. A fleet's /readyz on it
+// could never be polled.
+const FETCH_BLOCKED = new Set([10_080]);
 const CEILING = ephemeralFloor() - 1;
 
 function canBind(port: number): Promise<boolean> {
@@ -31,7 +34,7 @@ function canBind(port: number): Promise<boolean> {
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = FLOOR + Math.floor(Math.random() * (CEILING - FLOOR));
-    if (handedOut.has(port)) continue;
+    if (handedOut.has(port) || FETCH_BLOCKED.has(port)) continue;
     handedOut.add(port);
     if (await canBind(port)) return port;
   }
