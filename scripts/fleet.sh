@@ -14,14 +14,14 @@ DATA="${COMMUCAT_DATA_DIR:-$ROOT/.data}"
 RUN="$DATA/run"
 LOGS="$DATA/logs"
 # Start order matters: each service's readiness needs the ones before it.
-SERVICES=(secrets directory presence relay router federation gateway)
+SERVICES=(secrets directory presence relay router media federation gateway)
 
 log() { printf 'fleet: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 admin_port() {
   case "$1" in
-    gateway) echo 9100 ;; secrets) echo 9101 ;; directory) echo 9102 ;; presence) echo 9103 ;; relay) echo 9105 ;; router) echo 9104 ;; federation) echo 9107 ;;
+    gateway) echo 9100 ;; secrets) echo 9101 ;; directory) echo 9102 ;; presence) echo 9103 ;; relay) echo 9105 ;; router) echo 9104 ;; media) echo 9106 ;; federation) echo 9107 ;;
   esac
 }
 

@@ -213,8 +213,8 @@ describe('commucat-cli against a running fleet', () => {
     expect(report.checks.map((c) => c.component).sort()).toEqual(
       [
         'postgres', 'redis', 'nats', 'jetstream',
-        'secrets grpc', 'directory grpc', 'presence grpc', 'relay grpc', 'router grpc', 'federation grpc',
-        'secrets admin', 'directory admin', 'presence admin', 'relay admin', 'router admin', 'federation admin', 'gateway admin',
+        'secrets grpc', 'directory grpc', 'presence grpc', 'relay grpc', 'router grpc', 'media grpc', 'federation grpc',
+        'secrets admin', 'directory admin', 'presence admin', 'relay admin', 'router admin', 'media admin', 'federation admin', 'gateway admin',
       ].sort(),
     );
 
@@ -222,8 +222,8 @@ describe('commucat-cli against a running fleet', () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^component\s+target\s+status\s+latency\s+detail\n/);
     expect(table.stdout).toMatch(/^directory grpc\s+127\.0\.0\.1:\d+\s+ok\s+\d+ ms\s+SERVING$/m);
-    expect(table.stdout).toMatch(/all 10 checks passed\n$/);
-    expect(table.stderr).toMatch(/running 10 checks/);
+    expect(table.stdout).toMatch(/all 11 checks passed\n$/);
+    expect(table.stderr).toMatch(/running 11 checks/);
   });
 
   test('diagnose exits 1 and names the failing component when an address is wrong', async () => {
@@ -238,7 +238,7 @@ describe('commucat-cli against a running fleet', () => {
     const text = await cli(['diagnose', '--timeout', '1500'], { ...env, COMMUCAT_DIRECTORY_ADDR: wrong });
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/^directory grpc\s+\S+\s+FAIL\s/m);
-    expect(text.stdout).toMatch(/1 of 10 checks failed\n$/);
+    expect(text.stdout).toMatch(/1 of 11 checks failed\n$/);
   });
 
   test('the directory being unreachable is exit 3 with a hint', async () => {

@@ -65,7 +65,7 @@ describe('inbox drain and live delivery on the gateway', () => {
 
     const conn = await connectTo(fleet, identity);
     // Published as soon as the handshake is done: it must still come after the 700 queued frames.
-    bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, { deviceId: identity.deviceId, connectionId: '', frame: msg('live'), relaySeq: 0, messageId: 'live-1' });
+    bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, { deviceId: identity.deviceId, connectionId: '', frame: msg('live'), relaySeq: 0, messageId: 'live-1', media: undefined });
     const frames = await receive(conn, 701);
     expect(frames.slice(0, 700).map(text)).toEqual(Array.from({ length: 700 }, (_, i) => `queued ${i}`));
     expect(text(frames[700]!)).toBe('live');
@@ -80,7 +80,7 @@ describe('inbox drain and live delivery on the gateway', () => {
     const identity = newDevice();
     const conn = await connectTo(fleet, identity);
     const [seq] = await enqueue(identity.deviceId, [msg('hello while online')], 'live');
-    bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, { deviceId: identity.deviceId, connectionId: '', frame: msg('hello while online'), relaySeq: seq!, messageId: 'live-0' });
+    bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, { deviceId: identity.deviceId, connectionId: '', frame: msg('hello while online'), relaySeq: seq!, messageId: 'live-0', media: undefined });
     const [frame] = await receive(conn, 1);
     expect(text(frame!)).toBe('hello while online');
     await waitForDepth(identity.deviceId, 0);
@@ -93,7 +93,7 @@ describe('inbox drain and live delivery on the gateway', () => {
     const capable = await connectTo(fleet, newDevice(), { capabilities: ['noise', 'zstd', 'transport-update'] });
     for (const conn of [plain, capable]) {
       for (const frame of [update, msg('after the update')]) {
-        bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, { deviceId: conn.identity.deviceId, connectionId: '', frame, relaySeq: 0, messageId: '' });
+        bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, { deviceId: conn.identity.deviceId, connectionId: '', frame, relaySeq: 0, messageId: '', media: undefined });
       }
     }
     expect((await receive(plain, 1)).map((f) => f.type)).toEqual([FrameType.Msg]);
@@ -105,7 +105,7 @@ describe('inbox drain and live delivery on the gateway', () => {
   test('a delivery for a device that is not connected stays in its inbox', async () => {
     const identity = newDevice();
     const [seq] = await enqueue(identity.deviceId, [msg('for later')], 'later');
-    bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, { deviceId: identity.deviceId, connectionId: '', frame: msg('for later'), relaySeq: seq!, messageId: 'later-0' });
+    bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, { deviceId: identity.deviceId, connectionId: '', frame: msg('for later'), relaySeq: seq!, messageId: 'later-0', media: undefined });
     await new Promise((r) => setTimeout(r, 300));
     expect(await depth(identity.deviceId)).toBe(1);
     const conn = await connectTo(fleet, identity);
@@ -134,16 +134,16 @@ describe('inbox drain and live delivery on the gateway', () => {
     await waitForDepth(identity.deviceId, 1);
     // A live-only frame (not queued) carries sequence 0: there is nothing to acknowledge.
     bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, {
-      deviceId: identity.deviceId, connectionId: '', frame: encodeFrame(controlFrame(FrameType.Typing, 5, 9, { device: 'x' })), relaySeq: 0, messageId: '',
+      deviceId: identity.deviceId, connectionId: '', frame: encodeFrame(controlFrame(FrameType.Typing, 5, 9, { device: 'x' })), relaySeq: 0, messageId: '', media: undefined,
     });
     const typing = (await receive(conn, 1))[0]!;
     expect([typing.type, typing.sequence]).toEqual([FrameType.Typing, 0]);
     // A repeated live delivery of a frame already written (a router handling a frame twice) is dropped.
     bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, {
-      deviceId: identity.deviceId, connectionId: '', frame: msg('three'), relaySeq: seqs[2]!, messageId: 'rack-2',
+      deviceId: identity.deviceId, connectionId: '', frame: msg('three'), relaySeq: seqs[2]!, messageId: 'rack-2', media: undefined,
     });
     bus.publish(Subjects.gatewayDelivery, { gatewayId: fleet.gatewayId() }, {
-      deviceId: identity.deviceId, connectionId: '', frame: encodeFrame(controlFrame(FrameType.Typing, 5, 10, { device: 'marker' })), relaySeq: 0, messageId: '',
+      deviceId: identity.deviceId, connectionId: '', frame: encodeFrame(controlFrame(FrameType.Typing, 5, 10, { device: 'marker' })), relaySeq: 0, messageId: '', media: undefined,
     });
     expect(JSON.parse(text((await receive(conn, 1))[0]!))).toEqual({ device: 'marker' });
     await conn.close();

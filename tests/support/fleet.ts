@@ -10,7 +10,7 @@ import { stackEnv } from './stack-env';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-export type FleetService = 'secrets' | 'directory' | 'presence' | 'relay' | 'router' | 'federation' | 'gateway';
+export type FleetService = 'secrets' | 'directory' | 'presence' | 'relay' | 'router' | 'media' | 'federation' | 'gateway';
 
 interface RunningProcess {
   name: string;
@@ -32,6 +32,8 @@ export interface FleetOptions {
   ownDatabase?: boolean;
   /** Start the federation service (default true); false lets a test start it later with peer settings. */
   federation?: boolean;
+  /** Start a media replica (default true; its id is mediaReplicaId()). */
+  media?: boolean;
   /** Gateway ports chosen in advance (a peer fleet needs the URL before this fleet starts). */
   gatewayPorts?: number[];
 }
@@ -56,7 +58,7 @@ export class TestFleet {
     const domain = opts.domain ?? 'example.org';
     const configPath = path.join(dir, 'commucat.toml');
     writeFileSync(configPath, '# test fleet: everything comes from the environment\n');
-    const ports = { secrets: await freePort(), directory: await freePort(), presence: await freePort(), relay: await freePort(), router: await freePort(), federation: await freePort() };
+    const ports = { secrets: await freePort(), directory: await freePort(), presence: await freePort(), relay: await freePort(), router: await freePort(), media: await freePort(), federation: await freePort() };
     const baseEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -82,6 +84,8 @@ export class TestFleet {
       COMMUCAT_RELAY_GRPC_BIND: `127.0.0.1:${ports.relay}`,
       COMMUCAT_ROUTER_ADDR: `127.0.0.1:${ports.router}`,
       COMMUCAT_ROUTER_GRPC_BIND: `127.0.0.1:${ports.router}`,
+      COMMUCAT_MEDIA_ADDR: `127.0.0.1:${ports.media}`,
+      COMMUCAT_MEDIA_GRPC_BIND: `127.0.0.1:${ports.media}`,
       COMMUCAT_FEDERATION_ADDR: `127.0.0.1:${ports.federation}`,
       COMMUCAT_FEDERATION_GRPC_BIND: `127.0.0.1:${ports.federation}`,
       COMMUCAT_LOG_LEVEL: 'info',
@@ -99,6 +103,7 @@ export class TestFleet {
       await fleet.startService('presence');
       await fleet.startService('relay');
       await fleet.startService('router');
+      if (opts.media ?? true) await fleet.startService('media', { COMMUCAT_MEDIA_REPLICA_ID: fleet.mediaReplicaId() });
       if (opts.federation ?? true) await fleet.startService('federation');
       for (let i = 0; i < (opts.gateways ?? 1); i++) await fleet.startGateway(i);
     } catch (err) {
@@ -115,6 +120,11 @@ export class TestFleet {
 
   gatewayId(index = 0): string {
     return `gw-${index}-${this.db.schema}`;
+  }
+
+  /** The replica id (input subject token) of the fleet's media replica `index` (0: the one start() runs). */
+  mediaReplicaId(index = 0): string {
+    return `media-${index}-${this.db.schema}`;
   }
 
   gatewayUrl(index = 0): string {

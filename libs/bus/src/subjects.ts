@@ -15,7 +15,10 @@
  * Example entry:
  *   presenceChanged: defineSubject('presence.changed', 'commucat.presence.changed', protoCodec(PresenceChanged)),
  */
-import { Delivery, DeviceRevoked, InboundFrame, Notice, PresenceChanged, Reply, SecretsKeysChanged } from '@commucat/contracts';
+import {
+  Delivery, DeviceRevoked, InboundFrame, MediaCallEnded, MediaInput, MediaOutput, MediaRefused, MediaReplicaHeartbeat, Notice, PresenceChanged, Reply,
+  SecretsKeysChanged,
+} from '@commucat/contracts';
 import { protoCodec } from './codec';
 import { defineSubject, type SubjectDef } from './subject-def';
 
@@ -37,6 +40,21 @@ export const Subjects = {
   routerInbound: defineSubject('router.inbound', 'commucat.router.inbound', protoCodec(InboundFrame)),
   /** Secrets rotated or expired a key (secrets → every gateway, which reloads its catalogue). */
   secretsKeysChanged: defineSubject('secrets.keys_changed', 'commucat.secrets.keys_changed', protoCodec(SecretsKeysChanged)),
+  /**
+   * VoiceFrame/VideoFrame (gateways → routers, queue group): live media skips the durable inbound
+   * queue, because a late media frame is worth nothing and a raw video frame is ~350 KB.
+   */
+  routerMedia: defineSubject('router.media', 'commucat.router.media', protoCodec(InboundFrame)),
+  /** Raw frames of one call for the media replica it hashes to (router → that replica). */
+  mediaInput: defineSubject('media.input', 'commucat.media.{replicaId}.in', protoCodec(MediaInput)),
+  /** Encoded packets for a call's recipients (media → routers, queue group). */
+  mediaOutput: defineSubject('media.output', 'commucat.media.out', protoCodec(MediaOutput)),
+  /** A raw frame the media service refused (media → routers, which tell the sender). */
+  mediaRefused: defineSubject('media.refused', 'commucat.media.refused', protoCodec(MediaRefused)),
+  /** Media replicas announce themselves (media → routers), about every 250 ms. */
+  mediaHeartbeat: defineSubject('media.heartbeat', 'commucat.media.heartbeat', protoCodec(MediaReplicaHeartbeat)),
+  /** A call ended (router → every media replica): close its encoders. */
+  mediaCallEnded: defineSubject('media.call_ended', 'commucat.media.call_ended', protoCodec(MediaCallEnded)),
 } as const satisfies SubjectCatalogue;
 
 export type SubjectName = keyof typeof Subjects;

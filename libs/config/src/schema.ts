@@ -87,12 +87,14 @@ import {
  * | security.rate_limit.pairing_penalty_ms      | COMMUCAT_RATE_PAIRING_PENALTY_MS      | 120000                  | ≥ 0 |
  * | fleet.nats_url                              | COMMUCAT_NATS_URL                     | nats://127.0.0.1:4222   | comma list of nats:// tls:// ws:// wss:// (new) |
  * | fleet.gateway_id                            | COMMUCAT_GATEWAY_ID                   | <hostname>-<pid>        | [A-Za-z0-9_-]; part of NATS subjects (new) |
+ * | fleet.media_replica_id                      | COMMUCAT_MEDIA_REPLICA_ID             | <hostname>-<pid>        | [A-Za-z0-9_-]; the media replica's input subject (new) |
  * | fleet.nats_namespace                        | COMMUCAT_NATS_NAMESPACE               | unset                   | [A-Za-z0-9_-]; prefixes every NATS subject (new) |
  * | fleet.secrets_addr                          | COMMUCAT_SECRETS_ADDR                 | 127.0.0.1:7101          | gRPC address of secrets (new) |
  * | fleet.directory_addr                        | COMMUCAT_DIRECTORY_ADDR               | 127.0.0.1:7102          | (new) |
  * | fleet.presence_addr                         | COMMUCAT_PRESENCE_ADDR                | 127.0.0.1:7103          | (new) |
  * | fleet.router_addr                           | COMMUCAT_ROUTER_ADDR                  | 127.0.0.1:7104          | (new) |
  * | fleet.relay_addr                            | COMMUCAT_RELAY_ADDR                   | 127.0.0.1:7105          | (new) |
+ * | fleet.media_addr                            | COMMUCAT_MEDIA_ADDR                   | 127.0.0.1:7106          | gRPC (health) of a media replica, for diagnose (new) |
  * | fleet.federation_addr                       | COMMUCAT_FEDERATION_ADDR              | 127.0.0.1:7107          | (new) |
  * | services.<name>.grpc_bind                   | COMMUCAT_<NAME>_GRPC_BIND             | 127.0.0.1:71xx          | gateway: unset (no gRPC server) (new) |
  * | services.<name>.admin_bind                  | COMMUCAT_<NAME>_ADMIN_BIND            | 127.0.0.1:91xx          | /healthz /readyz /metrics (new) |
@@ -141,10 +143,12 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 // Host names may contain dots, which would split a NATS subject token; replace them.
-function defaultGatewayId(): string {
-  const host = hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 100) || 'gateway';
+function hostAndPid(fallbackHost: string): string {
+  const host = hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 100) || fallbackHost;
   return `${host}-${process.pid}`;
 }
+const defaultGatewayId = (): string => hostAndPid('gateway');
+const defaultMediaReplicaId = (): string => hostAndPid('media');
 
 const positive = () => integer({ min: 1 });
 const nonNegative = () => integer({ min: 0 });
@@ -233,12 +237,14 @@ export const CONFIG_KEYS = {
 
   'fleet.nats_url': key('COMMUCAT_NATS_URL', urlList(['nats', 'tls', 'ws', 'wss']), { default: 'nats://127.0.0.1:4222' }),
   'fleet.gateway_id': key('COMMUCAT_GATEWAY_ID', subjectToken(), { default: defaultGatewayId }),
+  'fleet.media_replica_id': key('COMMUCAT_MEDIA_REPLICA_ID', subjectToken(), { default: defaultMediaReplicaId }),
   'fleet.nats_namespace': key('COMMUCAT_NATS_NAMESPACE', subjectToken()),
   'fleet.secrets_addr': key('COMMUCAT_SECRETS_ADDR', hostPort(), { default: loopback(7101) }),
   'fleet.directory_addr': key('COMMUCAT_DIRECTORY_ADDR', hostPort(), { default: loopback(7102) }),
   'fleet.presence_addr': key('COMMUCAT_PRESENCE_ADDR', hostPort(), { default: loopback(7103) }),
   'fleet.router_addr': key('COMMUCAT_ROUTER_ADDR', hostPort(), { default: loopback(7104) }),
   'fleet.relay_addr': key('COMMUCAT_RELAY_ADDR', hostPort(), { default: loopback(7105) }),
+  'fleet.media_addr': key('COMMUCAT_MEDIA_ADDR', hostPort(), { default: loopback(7106) }),
   'fleet.federation_addr': key('COMMUCAT_FEDERATION_ADDR', hostPort(), { default: loopback(7107) }),
 
   'services.gateway.grpc_bind': key('COMMUCAT_GATEWAY_GRPC_BIND', hostPort()),
@@ -383,11 +389,15 @@ export interface CommucatConfig {
     /** Prefix of every NATS subject, so fleets can share one NATS server; unset: none. */
     readonly natsNamespace?: string;
     readonly gatewayId: string;
+    /** This media replica's id: its input subject token and heartbeat id. */
+    readonly mediaReplicaId: string;
     readonly secretsAddr: string;
     readonly directoryAddr: string;
     readonly presenceAddr: string;
     readonly routerAddr: string;
     readonly relayAddr: string;
+    /** gRPC address of a media replica (only its health service; diagnose checks it). */
+    readonly mediaAddr: string;
     readonly federationAddr: string;
   };
   readonly services: { readonly gateway: GatewayBinds } & {

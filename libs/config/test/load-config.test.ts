@@ -471,4 +471,15 @@ describe('derived defaults', () => {
     const error = loadError(() => loadConfig({ path, env: { ...MINIMAL_ENV, COMMUCAT_GATEWAY_ID: 'gw.1' } }));
     expect(error.message).toBe('invalid config fleet.gateway_id (COMMUCAT_GATEWAY_ID): expected 1-128 characters from A-Z a-z 0-9 _ -, got "gw.1"');
   });
+
+  it('gives the media replica a host-pid id that fits a subject token, and an address for diagnose', () => {
+    const path = scratch.write('');
+    const defaults = loadConfig({ path, env: { ...MINIMAL_ENV } });
+    expect(defaults.fleet.mediaReplicaId).toMatch(new RegExp(`^[A-Za-z0-9_-]+-${process.pid}$`));
+    expect(defaults.fleet.mediaAddr).toBe('127.0.0.1:7106');
+    const set = loadConfig({ path, env: { ...MINIMAL_ENV, COMMUCAT_MEDIA_REPLICA_ID: 'media-7', COMMUCAT_MEDIA_ADDR: '10.0.0.5:7106' } });
+    expect([set.fleet.mediaReplicaId, set.fleet.mediaAddr]).toEqual(['media-7', '10.0.0.5:7106']);
+    const error = loadError(() => loadConfig({ path, env: { ...MINIMAL_ENV, COMMUCAT_MEDIA_REPLICA_ID: 'media.7' } }));
+    expect(error.message).toBe('invalid config fleet.media_replica_id (COMMUCAT_MEDIA_REPLICA_ID): expected 1-128 characters from A-Z a-z 0-9 _ -, got "media.7"');
+  });
 });

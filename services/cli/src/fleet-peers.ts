@@ -1,10 +1,10 @@
 import type { CommucatConfig } from '@commucat/config';
 import type { FleetPeer } from './grpc-call';
 
-export type GrpcService = 'secrets' | 'directory' | 'presence' | 'relay' | 'router' | 'federation';
+export type GrpcService = 'secrets' | 'directory' | 'presence' | 'relay' | 'router' | 'media' | 'federation';
 
 /** The gRPC services of the fleet, in the order they start (dependencies first). */
-export const GRPC_SERVICES: readonly GrpcService[] = ['secrets', 'directory', 'presence', 'relay', 'router', 'federation'];
+export const GRPC_SERVICES: readonly GrpcService[] = ['secrets', 'directory', 'presence', 'relay', 'router', 'media', 'federation'];
 
 const ADDRESS_OF: Record<GrpcService, (config: CommucatConfig) => string> = {
   secrets: (c) => c.fleet.secretsAddr,
@@ -12,6 +12,7 @@ const ADDRESS_OF: Record<GrpcService, (config: CommucatConfig) => string> = {
   presence: (c) => c.fleet.presenceAddr,
   relay: (c) => c.fleet.relayAddr,
   router: (c) => c.fleet.routerAddr,
+  media: (c) => c.fleet.mediaAddr,
   federation: (c) => c.fleet.federationAddr,
 };
 

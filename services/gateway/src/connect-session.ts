@@ -5,10 +5,11 @@ import {
   stringifyJson, type Frame, type JsonValue,
 } from '@commucat/ccp1';
 import { NoiseHandshake, bytesToHex, hexToBytes } from '@commucat/crypto';
-import { HelloVerdict, type AuthorizeHelloResponse } from '@commucat/contracts';
+import { HelloVerdict, type AuthorizeHelloResponse, type MediaFraming } from '@commucat/contracts';
 import type { Logger } from 'pino';
 import { clientAcknowledgedSeqs } from './client-acks.js';
 import { DeliveryStream } from './delivery-stream.js';
+import { isMediaFrame, MEDIA_HEADER_CAPABILITY } from './media-framing.js';
 import { HandshakeError, invalidRequest, keyExpired } from './handshake-error.js';
 import { parseHello, type ParsedHello } from './hello.js';
 import { noiseKeyJson } from './key-catalog-json.js';
@@ -78,6 +79,7 @@ export class ConnectSession {
   private handshakeStartedAt = 0n;
   private deliveries: DeliveryStream | undefined;
   private idempotentSend = false;
+  private mediaHeader = false;
   private relayAck = false;
   private deviceId: string | undefined;
   private userId: string | undefined;
@@ -359,11 +361,13 @@ export class ConnectSession {
     this.userHandle = grant.user!.handle;
     this.idempotentSend = hello.capabilities.includes(IDEMPOTENT_SEND_CAPABILITY);
     this.relayAck = hello.capabilities.includes(RELAY_ACK_CAPABILITY);
+    this.mediaHeader = hello.capabilities.includes(MEDIA_HEADER_CAPABILITY);
     this.deliveries = new DeliveryStream({
       deviceId: hello.deviceId,
       inbox: this.ctx.inbox,
       relayAck: this.relayAck,
       acceptsTransportUpdate: hello.capabilities.includes(TRANSPORT_UPDATE_CAPABILITY) || hello.capabilities.includes(NOISE_TRANSPORT_CAPABILITY),
+      mediaHeader: this.mediaHeader,
       write: (frame) => this.sendFrame(frame),
       isOpen: () => this.stage === 'established',
       logger: this.logger,
@@ -377,8 +381,8 @@ export class ConnectSession {
   }
 
   /** A frame for this device from elsewhere (another device, a notice); see DeliveryStream. */
-  deliver(frame: Buffer, relaySeq: number): void {
-    this.deliveries?.deliver(frame, relaySeq);
+  deliver(frame: Buffer, relaySeq: number, media?: MediaFraming): void {
+    this.deliveries?.deliver(frame, relaySeq, media);
   }
 
   private async onEstablishedFrame(frame: Frame): Promise<void> {
@@ -402,12 +406,22 @@ export class ConnectSession {
       return;
     }
     this.ctx.metrics.framesRouted.inc({ type: FrameType[frame.type] ?? String(frame.type) });
+    const inbound = {
+      deviceId: this.deviceId!, userId: this.userId!, userHandle: this.userHandle, gatewayId: this.ctx.gatewayId, connectionId: this.connectionId,
+      frame: encoded, receivedAt: Date.now(), idempotentSend: this.idempotentSend, mediaHeader: this.mediaHeader,
+    };
+    if (isMediaFrame(frame.type)) {
+      // Live media skips the durable queue: a late frame is worth nothing (NATS core, at most once).
+      try {
+        this.ctx.media.publish(inbound);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'media frame dropped: bus unavailable');
+      }
+      return;
+    }
     // Stored in the router's JetStream work queue; the router answers once it has handled it.
     // If the store fails, the sender hears so and may resend (nothing was accepted).
-    this.ctx.router.publish({
-      deviceId: this.deviceId!, userId: this.userId!, userHandle: this.userHandle, gatewayId: this.ctx.gatewayId, connectionId: this.connectionId,
-      frame: encoded, receivedAt: Date.now(), idempotentSend: this.idempotentSend,
-    }).catch((err: unknown) => {
+    this.ctx.router.publish(inbound).catch((err: unknown) => {
       this.logger.warn({ err: (err as Error).message }, 'router queue unavailable');
       this.reply(encodeFrame(controlFrame(FrameType.Error, frame.channel, 0, {
         detail: 'the frame could not be queued for routing; send it again', error: 'unavailable', in_reply_to: frame.sequence,

@@ -1,7 +1,9 @@
 import { CodecError, decodeFrame, FrameType, type Frame } from '@commucat/ccp1';
 import type { Logger } from 'pino';
+import type { MediaFraming } from '@commucat/contracts';
 import { retryDelays } from '@commucat/service-kit';
 import type { InboxAccess } from './inbox-delivery.js';
+import { frameForConnection } from './media-framing.js';
 import { RecentSeqs } from './recent-seqs.js';
 
 export interface DeliveryStreamOptions {
@@ -15,6 +17,8 @@ export interface DeliveryStreamOptions {
   readonly relayAck: boolean;
   /** TransportUpdate (0x14) goes only to clients that opted in (trap T4). */
   readonly acceptsTransportUpdate: boolean;
+  /** The client announced `media-header-v1`: media payloads carry the 3-byte header. */
+  readonly mediaHeader?: boolean;
   /** Writes one frame to the connection; the stream is still open when it is called. */
   readonly write: (frame: Frame) => void;
   readonly isOpen: () => boolean;
@@ -33,7 +37,7 @@ const ACK_ATTEMPTS = 5;
  */
 export class DeliveryStream {
   private draining = true;
-  private pendingLive: Array<{ frame: Buffer; relaySeq: number }> = [];
+  private pendingLive: Array<{ frame: Buffer; relaySeq: number; media?: MediaFraming }> = [];
   private lastDrainedSeq = 0;
   private readonly written = new RecentSeqs();
   /** Frames from other devices, drained inbox frames and notices use this counter (spec §7.1). */
@@ -71,19 +75,22 @@ export class DeliveryStream {
       this.draining = false;
       const live = this.pendingLive;
       this.pendingLive = [];
-      for (const d of live) this.deliver(d.frame, d.relaySeq);
+      for (const d of live) this.deliver(d.frame, d.relaySeq, d.media);
     }
   }
 
-  /** A frame for this device from elsewhere; `relaySeq` > 0 means it sits in the relay inbox. */
-  deliver(frame: Buffer, relaySeq: number): void {
+  /**
+   * A frame for this device from elsewhere; `relaySeq` > 0 means it sits in the relay inbox.
+   * `media` says how a media frame's payload is framed (see media-framing.ts).
+   */
+  deliver(frame: Buffer, relaySeq: number, media?: MediaFraming): void {
     if (!this.options.isOpen()) return; // it stays in the inbox for the next connect
     if (this.draining) {
-      this.pendingLive.push({ frame, relaySeq });
+      this.pendingLive.push({ frame, relaySeq, media });
       return;
     }
     if (relaySeq > 0 && relaySeq <= this.lastDrainedSeq) return; // the drain already sent it
-    this.write(frame, relaySeq);
+    this.write(frame, relaySeq, media);
   }
 
   /** The device acknowledged these relay seqs (relay-ack clients only). */
@@ -91,7 +98,7 @@ export class DeliveryStream {
     for (const seq of seqs) this.acknowledgeLater(seq);
   }
 
-  private write(bytes: Buffer, relaySeq: number): void {
+  private write(bytes: Buffer, relaySeq: number, media?: MediaFraming): void {
     if (relaySeq > 0) {
       if (this.written.has(relaySeq)) return;
       this.written.add(relaySeq);
@@ -109,6 +116,7 @@ export class DeliveryStream {
       if (relaySeq > 0) this.acknowledgeLater(relaySeq);
       return;
     }
+    frame = frameForConnection(frame, media, this.options.mediaHeader ?? false);
     if (this.options.relayAck) {
       // The relay seq is the device's handle for acknowledging; 0 marks a live-only frame.
       this.options.write({ ...frame, sequence: relaySeq });

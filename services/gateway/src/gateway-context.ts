@@ -21,6 +21,8 @@ export interface GatewayContext {
   inbox: InboxAccess;
   /** Where every post-handshake frame goes (the router's JetStream work queue); resolves once stored. */
   router: { publish(frame: InboundFrame): Promise<void> };
+  /** Where VoiceFrame/VideoFrame go (NATS core to the routers: live, at most once). */
+  media: { publish(frame: InboundFrame): void };
   transportEncryption: TransportEncryptionPolicy;
   /** Per-connection budget for post-handshake frames. */
   frameRate: { rate: number; burst: number };

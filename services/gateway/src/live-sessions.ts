@@ -31,7 +31,7 @@ export class LiveSessions {
     let taken = 0;
     for (const session of set) {
       if (delivery.connectionId && session.connectionId !== delivery.connectionId) continue;
-      session.deliver(Buffer.from(delivery.frame), delivery.relaySeq);
+      session.deliver(Buffer.from(delivery.frame), delivery.relaySeq, delivery.media);
       taken += 1;
     }
     return taken;

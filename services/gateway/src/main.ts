@@ -47,6 +47,7 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
     sessions,
     inbox: relayInbox(relay),
     router: { publish: async (frame) => { await bus.publishDurable(Subjects.routerInbound, {}, frame); } },
+    media: { publish: (frame) => bus.publish(Subjects.routerMedia, {}, frame) },
     transportEncryption: config.server.transportEncryption,
     frameRate: { rate: config.security.rateLimit.frameRate, burst: config.security.rateLimit.frameBurst },
     keepaliveIntervalSeconds: keepalive,

@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { IvfReader, type IvfFrame } from './ivf-reader.js';
-import { MediaError } from './media-errors.js';
+import { MediaError } from '@commucat/media-format';
 
 export interface Vp8EncodeSettings {
   readonly width: number;

@@ -1,17 +1,7 @@
-export { MediaError } from './media-errors.js';
-export type { MediaErrorCode } from './media-errors.js';
-export {
-  AUDIO_CODEC_CODES, SOURCE_MODE_CODES, VIDEO_CODEC_CODES, streamKeyLabel,
-} from './media-types.js';
-export type {
-  AudioCodec, AudioCodecDescriptor, AudioParameters, CallMediaProfile, MediaCodec, MediaKind, MediaSourceMode,
-  MediaStreamKey, VideoCodec, VideoCodecDescriptor, VideoParameters, VideoResolution,
-} from './media-types.js';
-export {
-  MEDIA_HEADER_BYTES, MEDIA_HEADER_CAPABILITY, MEDIA_HEADER_VERSION,
-  buildMediaPayload, codecFromName, isRawCodec, negotiatesMediaHeader, parseMediaPayload,
-} from './media-envelope.js';
-export type { MediaFraming, MediaPayload } from './media-envelope.js';
+// Media formats (header, codec tables, profiles, decisions) live in @commucat/media-format; the
+// error type is re-exported because every encoder here throws it.
+export { MediaError } from '@commucat/media-format';
+export type { MediaErrorCode } from '@commucat/media-format';
 export {
   OPUS_FRAME_MS, OPUS_MAX_BITRATE, OPUS_MIN_BITRATE, OPUS_SAMPLE_RATES,
   OpusStreamEncoder, opusOptionsFromProfile, pcmFrameBytes,
@@ -24,7 +14,9 @@ export { FfmpegVp8Process, vp8OutputOptions } from './ffmpeg-vp8-process.js';
 export type { FfmpegVp8Handlers, Vp8EncodeSettings } from './ffmpeg-vp8-process.js';
 export { Vp8StreamEncoder, i420FrameBytes, vp8OptionsFromProfile } from './vp8-encoder.js';
 export type { EncodedVideoFrame, Vp8StreamHandlers, Vp8StreamOptions, Vp8StreamStats } from './vp8-encoder.js';
-export { decideMediaProcessing, isRawPayload, planForReceiver, selectVideoTarget } from './transcode-decision.js';
-export type { MediaDecision, ReceiverPlan, SenderStream, TranscodeTarget } from './transcode-decision.js';
+export { openMediaStream, streamKeyOf } from './media-stream.js';
+export type { EncodedPacket, FrameRouting, MediaStream, MediaStreamHandlers, OpenStreamOptions } from './media-stream.js';
+export { MediaWorker } from './media-worker.js';
+export type { MediaWorkerOptions } from './media-worker.js';
 export { mediaMetrics } from './media-metrics.js';
 export type { MediaDropReason, MediaMetrics } from './media-metrics.js';

@@ -3,7 +3,7 @@
  * FourCC, width, height, timebase rate/scale, frame count) and then frames of a 12-byte header
  * (u32 LE size, u64 LE pts) plus the raw VP8/VP9 frame. Chunks may split anything anywhere.
  */
-import { MediaError } from './media-errors.js';
+import { MediaError } from '@commucat/media-format';
 
 export const IVF_FILE_HEADER_BYTES = 32;
 export const IVF_FRAME_HEADER_BYTES = 12;

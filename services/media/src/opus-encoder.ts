@@ -5,9 +5,8 @@
  * an event-loop hop per frame for nothing when every input is already exactly one frame.
  */
 import { OpusEncoder } from '@discordjs/opus';
-import { MediaError } from './media-errors.js';
+import { MediaError, type AudioParameters, type MediaStreamKey } from '@commucat/media-format';
 import type { MediaMetrics } from './media-metrics.js';
-import type { AudioParameters, MediaStreamKey } from './media-types.js';
 
 export const OPUS_FRAME_MS = 20;
 export const OPUS_SAMPLE_RATES: readonly number[] = [8000, 12000, 16000, 24000, 48000];

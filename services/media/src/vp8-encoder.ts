@@ -15,9 +15,8 @@
 import { DropOldestQueue } from './drop-oldest-queue.js';
 import { FfmpegVp8Process, type Vp8EncodeSettings } from './ffmpeg-vp8-process.js';
 import type { IvfFrame } from './ivf-reader.js';
-import { MediaError } from './media-errors.js';
+import { MediaError, streamKeyLabel, type MediaStreamKey, type VideoParameters } from '@commucat/media-format';
 import type { MediaDropReason, MediaMetrics } from './media-metrics.js';
-import { streamKeyLabel, type MediaStreamKey, type VideoParameters } from './media-types.js';
 
 export interface EncodedVideoFrame {
   /** Index of the raw frame (0, 1, 2 … per stream, counting dropped ones) this packet encodes. */

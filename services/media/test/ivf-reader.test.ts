@@ -1,5 +1,5 @@
 import { IvfReader, isVp8Keyframe, isVp9Keyframe, type IvfFrame } from '../src/ivf-reader';
-import { MediaError } from '../src/media-errors';
+import { MediaError } from '@commucat/media-format';
 
 function ivfFile(fourcc: string, frames: Buffer[]): Buffer {
   const header = Buffer.alloc(32);

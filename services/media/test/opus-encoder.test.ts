@@ -1,6 +1,6 @@
 import { OpusEncoder } from '@discordjs/opus';
 import { Registry } from 'prom-client';
-import { MediaError } from '../src/media-errors';
+import { MediaError } from '@commucat/media-format';
 import { mediaMetrics } from '../src/media-metrics';
 import { OpusStreamEncoder, opusOptionsFromProfile, pcmFrameBytes } from '../src/opus-encoder';
 

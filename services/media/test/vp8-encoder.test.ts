@@ -1,7 +1,7 @@
 // Real ffmpeg/libvpx: frames go through an actual ffmpeg process and are decoded back by another.
 import { spawn } from 'node:child_process';
 import { Registry } from 'prom-client';
-import { MediaError } from '../src/media-errors';
+import { MediaError } from '@commucat/media-format';
 import { mediaMetrics } from '../src/media-metrics';
 import { vp8OutputOptions } from '../src/ffmpeg-vp8-process';
 import { Vp8StreamEncoder, i420FrameBytes, vp8OptionsFromProfile, type EncodedVideoFrame, type Vp8StreamOptions } from '../src/vp8-encoder';

@@ -89,6 +89,7 @@ export class CallFrames {
     const end = parseCallEnd(frame);
     const change = await this.options.store.end(end.callId, inbound.deviceId, end.reason);
     if (change) await this.options.signals.send(change.call, this.forwarded(inbound, frame), change.others);
+    if (change?.ended) this.options.signals.callEnded(change.call.callId);
     return ackReply(frame.channel, frame.sequence, { call_id: end.callId, reason: end.reason });
   }
 

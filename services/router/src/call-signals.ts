@@ -7,6 +7,8 @@ import type { FanOut, Outgoing } from './fan-out.js';
 export interface CallSignalsOptions {
   readonly fanOut: Pick<FanOut, 'queueAndDeliver' | 'deliverLive'>;
   readonly logger: Logger;
+  /** Told when a call is over for everyone (the media service then closes its encoders). */
+  readonly onCallEnded?: (callId: string) => void;
 }
 
 /**
@@ -20,6 +22,16 @@ export interface CallSignalsOptions {
  */
 export class CallSignals {
   constructor(private readonly options: CallSignalsOptions) {}
+
+  /** The call is over for everyone. */
+  callEnded(callId: string): void {
+    try {
+      this.options.onCallEnded?.(callId);
+    } catch (err) {
+      // Encoders of an ended call also close when their stream goes idle.
+      this.options.logger.warn({ err, callId }, 'could not announce the end of a call');
+    }
+  }
 
   /** `liveOnly`: never queued (CallStats: telemetry nobody needs later). */
   async send(call: CallView, message: Omit<Outgoing, 'channelId'>, recipients: readonly string[], liveOnly = false): Promise<void> {
@@ -49,6 +61,7 @@ export class CallSignals {
     const metadata: Record<string, JsonValue> = { system: true, cause: end.cause };
     if (end.device !== undefined) metadata.device = end.device;
     metadata.call_ended = end.callEnded;
+    if (end.callEnded) this.callEnded(call.callId);
     const frame = encodeFrame(controlFrame(FrameType.CallEnd, call.channelId, 0, { call_id: call.callId, reason: end.reason, metadata }));
     // Stable per event, so relay stores it once even if this runs twice.
     await this.send(call, { senderDeviceId: '', messageId: `call:${call.callId}:${end.event}`, frame }, recipients);

@@ -17,6 +17,15 @@ export interface CallView {
   readonly participants: ReadonlyMap<string, ParticipantState>;
 }
 
+/** What a media frame needs to know about its call. */
+export interface MediaSession {
+  readonly callId: string;
+  /** The call's media profile as the client sent it (offer, or the accepting answer's). */
+  readonly mediaJson: string | undefined;
+  /** The other accepted participants: the recipients of the sender's media. */
+  readonly others: readonly string[];
+}
+
 /** Devices still in the call: ringing or accepted. */
 export const activeParticipants = (call: CallView): string[] =>
   [...call.participants].filter(([, state]) => state === 'invited' || state === 'accepted').map(([device]) => device);
@@ -258,6 +267,24 @@ export class CallStore {
   }
 
   /** Calls not ended, fleet-wide. */
+  /**
+   * The live call on `channelId` that `deviceId` has accepted (the newest, if several): its id,
+   * media profile JSON and the other accepted participants, who get its media.
+   */
+  async mediaSession(channelId: number, deviceId: string): Promise<MediaSession | undefined> {
+    const { rows } = await this.pool.query<{ call_id: string; media_json: string | null; others: string[] }>(
+      `SELECT s.call_id, s.media_json,
+              array(SELECT o.device_id FROM call_participant o
+                     WHERE o.call_id = s.call_id AND o.state = 'accepted' AND o.device_id <> $2 ORDER BY o.device_id) AS others
+         FROM call_session s JOIN call_participant p ON p.call_id = s.call_id
+        WHERE s.channel_id = $1 AND s.ended_at IS NULL AND p.device_id = $2 AND p.state = 'accepted'
+        ORDER BY s.started_at DESC LIMIT 1`,
+      [channelId, deviceId],
+    );
+    const row = rows[0];
+    return row && { callId: row.call_id, mediaJson: row.media_json ?? undefined, others: row.others };
+  }
+
   async countActive(): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM call_session WHERE ended_at IS NULL');
     return Number(rows[0]!.n);

@@ -28,6 +28,8 @@ export type RouterErrorCode =
   | 'call_exists'
   /** A CallOffer on a channel with more members than calls.max_participants. */
   | 'call_full'
+  /** A VoiceFrame/VideoFrame that cannot be handled (garbage, wrong size, unknown codec); `reason` has the media code. */
+  | 'invalid_media'
   /** A storage or fleet dependency failed; nothing was acknowledged, the client may resend. */
   | 'unavailable';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Subjects, type Bus } from '@commucat/bus';
-import type { Envelope, FederationServiceClient, PresenceServiceClient, RelayServiceClient, RouteEntry } from '@commucat/contracts';
+import type { Envelope, FederationServiceClient, MediaFraming, PresenceServiceClient, RelayServiceClient, RouteEntry } from '@commucat/contracts';
 import * as grpc from '@grpc/grpc-js';
 import { callUnary, retryDelays } from '@commucat/service-kit';
 import { EnqueueBatcher } from './enqueue-batcher.js';
@@ -41,12 +41,16 @@ export interface Outgoing {
   readonly messageId: string;
   /** The encoded frame the recipients get (the gateway rewrites its sequence). */
   readonly frame: Uint8Array;
+  /** How a media frame's payload is framed, so each gateway connection gets the framing it negotiated. */
+  readonly media?: MediaFraming;
 }
 
 const asBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 const LOOKUP_ATTEMPTS = 3;
+/** Recipient sets whose routes are cached for live media (cleared whole when full). */
+const ROUTE_CACHE_ENTRIES = 1024;
 
 /** The callee refused the request itself; sending it again cannot help. */
 function isRefusal(err: unknown): boolean {
@@ -60,6 +64,7 @@ const ENQUEUE_BYTES_PER_CALL = 3 * 1024 * 1024;
 export class FanOut {
   private readonly deadlineMs: number;
   private readonly batcher: EnqueueBatcher;
+  private readonly routeCache = new Map<string, { at: number; routes: RouteEntry[] }>();
 
   constructor(private readonly options: FanOutOptions) {
     this.deadlineMs = options.callDeadlineMs ?? FLEET_CALL_DEADLINE_MS;
@@ -179,17 +184,33 @@ export class FanOut {
   }
 
   /** Delivers to the online recipients only, never queued (relaySeq 0). */
-  async deliverLive(message: Outgoing, recipients: readonly string[]): Promise<void> {
+  async deliverLive(message: Outgoing, recipients: readonly string[], opts: { routesMaxAgeMs?: number } = {}): Promise<void> {
     if (recipients.length === 0) return;
     let routes: RouteEntry[];
     try {
-      routes = await this.lookupRoutes(recipients);
+      routes = opts.routesMaxAgeMs ? await this.cachedRoutes(recipients, opts.routesMaxAgeMs) : await this.lookupRoutes(recipients);
     } catch (err) {
       this.options.logger.warn({ err, channelId: message.channelId }, 'presence lookup failed');
       throw new RouterError('unavailable', 'presence is unavailable; nothing was delivered');
     }
     const frame = asBuffer(message.frame);
     for (const route of routes) this.deliver(route, message, frame, 0);
+  }
+
+  /**
+   * Routes at most `maxAgeMs` old: media sends 50 frames a second to the same devices, and a
+   * presence call per frame would cost more than the frame. A device that moved gateways misses
+   * at most `maxAgeMs` of live media.
+   */
+  private async cachedRoutes(deviceIds: readonly string[], maxAgeMs: number): Promise<RouteEntry[]> {
+    const key = [...deviceIds].sort().join('\0');
+    const now = Date.now();
+    const hit = this.routeCache.get(key);
+    if (hit && now - hit.at <= maxAgeMs) return hit.routes;
+    const routes = await this.lookupRoutes(deviceIds);
+    if (this.routeCache.size >= ROUTE_CACHE_ENTRIES) this.routeCache.clear();
+    this.routeCache.set(key, { at: now, routes });
+    return routes;
   }
 
   /** Presence answers from Redis; a couple of quick retries ride out a presence restart. */
@@ -208,7 +229,7 @@ export class FanOut {
   private deliver(route: RouteEntry, message: Outgoing, frame: Buffer, relaySeq: number): void {
     try {
       this.options.bus.publish(Subjects.gatewayDelivery, { gatewayId: route.gatewayId }, {
-        deviceId: route.deviceId, connectionId: route.connectionId, frame, relaySeq, messageId: message.messageId,
+        deviceId: route.deviceId, connectionId: route.connectionId, frame, relaySeq, messageId: message.messageId, media: message.media,
       });
     } catch (err) {
       // A queued message is still in the inbox; a live-only one (Typing) is simply lost.

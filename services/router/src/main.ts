@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { connectBus } from '@commucat/bus';
+import { connectBus, Subjects } from '@commucat/bus';
 import { DirectoryServiceClient, FederationServiceClient, PresenceServiceClient, RelayServiceClient } from '@commucat/contracts';
 import { callUnary, createGrpcClient, runService } from '@commucat/service-kit';
 import { createPgPool, pingPostgres } from '@commucat/storage';
@@ -12,6 +12,8 @@ import { CallSweeper } from './call-sweeper.js';
 import { FanOut } from './fan-out.js';
 import { FrameHandlers } from './frame-handlers.js';
 import { InboundLoop } from './inbound-loop.js';
+import { MediaFrames } from './media-frames.js';
+import { MediaReplicas } from './media-replicas.js';
 import { MembershipStore } from './membership-store.js';
 import { NoticeLoop } from './notice-loop.js';
 import { PresenceFrames } from './presence-frames.js';
@@ -42,7 +44,9 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   const metrics = routerMetrics(telemetry.registry);
   const callStore = new CallStore(pool);
   registerActiveCallsGauge(telemetry.registry, () => callStore.countActive());
-  const callSignals = new CallSignals({ fanOut, logger });
+  const callSignals = new CallSignals({
+    fanOut, logger, onCallEnded: (callId) => bus.publish(Subjects.mediaCallEnded, {}, { callId }),
+  });
   const calls = new CallFrames({
     store: callStore, membership, signals: callSignals, localDomain: config.server.domain!,
     ringTimeoutSeconds: config.calls.ringTimeoutSeconds, maxParticipants: config.calls.maxParticipants, callsTotal: metrics.callsTotal,
@@ -67,10 +71,13 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   await callPresence.start();
   const sweeper = new CallSweeper({ store: callStore, signals: callSignals, logger, disconnects });
   sweeper.start();
+  const media = new MediaFrames({ bus, calls: callStore, membership, fanOut, replicas: new MediaReplicas(), logger });
+  media.start();
   // Hooks run last-added first: the loops finish what they took (and its replies) before the
   // clients, the bus and the pool close. The inbound loop stops first because its stop() aborts
   // `stopping`, which also releases a notice still waiting for relay.
   runtime.onShutdown(() => notices.stop());
+  runtime.onShutdown(() => media.stop());
   runtime.onShutdown(() => callPresence.stop());
   runtime.onShutdown(() => sweeper.stop());
   runtime.onShutdown(() => loop.stop());

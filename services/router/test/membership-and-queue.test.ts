@@ -64,7 +64,7 @@ describe('FrameHandlers when relay is unreachable', () => {
       const presenceFrames = new PresenceFrames({ presence, membership, friends, fanOut, logger, callDeadlineMs: 300 });
       const handlers = new FrameHandlers({ membership, fanOut, presenceFrames, logger, localDomain: 'example.org' });
       const inbound = (connectionId: string, frame: Uint8Array) => ({
-        deviceId: 'sender', userId: 'u', userHandle: 'u', gatewayId: 'gw', connectionId, receivedAt: Date.now(), idempotentSend: false, frame: Buffer.from(frame),
+        deviceId: 'sender', userId: 'u', userHandle: 'u', gatewayId: 'gw', connectionId, receivedAt: Date.now(), idempotentSend: false, mediaHeader: false, frame: Buffer.from(frame),
       });
       let settled = false;
       const waiting = handlers.handle(inbound('c1', encodeFrame(opaqueFrame(FrameType.Msg, 40, 3, Buffer.from('hi')))));

@@ -175,7 +175,7 @@ export class RouterHarness {
     void this.bus.publishDurable(Subjects.routerInbound, {}, {
       deviceId, userId: `user-of-${deviceId}`, userHandle: `handle-of-${deviceId}`, gatewayId: this.gatewayId, connectionId,
       frame: Buffer.from(frame instanceof Uint8Array ? frame : encodeFrame(frame)), receivedAt: Date.now(),
-      idempotentSend: opts.idempotentSend ?? false,
+      idempotentSend: opts.idempotentSend ?? false, mediaHeader: false,
     }).catch((err: unknown) => this.record({ kind: 'publish-failed', error: String(err) }));
   }
 

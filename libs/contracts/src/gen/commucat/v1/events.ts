@@ -33,6 +33,20 @@ export interface Delivery {
   /** The envelope's seq in the device's relay inbox (0 = not queued, e.g. live-only media). */
   relaySeq: number;
   messageId: string;
+  /**
+   * For VoiceFrame/VideoFrame: how the payload is framed, so the gateway can give each connection
+   * what it negotiated (the 3-byte media header only with the `media-header-v1` capability).
+   */
+  media: MediaFraming | undefined;
+}
+
+/** The media header (spec calls-media §4.1) of a delivered media frame. */
+export interface MediaFraming {
+  /** The payload starts with the 3-byte header [1, source, codec]. */
+  hasHeader: boolean;
+  /** MediaSourceMode code (0 encoded, 1 raw, 2 hybrid) and codec code, for building the header. */
+  source: number;
+  codec: number;
 }
 
 /** A frame a device sent after its handshake, from its gateway to the router. */
@@ -53,6 +67,11 @@ export interface InboundFrame {
   idempotentSend: boolean;
   /** The sender's handle (the router names federated senders handle@domain). */
   userHandle: string;
+  /**
+   * The device announced `media-header-v1`: its VoiceFrame/VideoFrame payloads start with the
+   * 3-byte media header; otherwise they are bare packets of the call's codec.
+   */
+  mediaHeader: boolean;
 }
 
 /**
@@ -269,7 +288,7 @@ export const PresenceChanged: MessageFns<PresenceChanged> = {
 };
 
 function createBaseDelivery(): Delivery {
-  return { deviceId: "", connectionId: "", frame: Buffer.alloc(0), relaySeq: 0, messageId: "" };
+  return { deviceId: "", connectionId: "", frame: Buffer.alloc(0), relaySeq: 0, messageId: "", media: undefined };
 }
 
 export const Delivery: MessageFns<Delivery> = {
@@ -288,6 +307,9 @@ export const Delivery: MessageFns<Delivery> = {
     }
     if (message.messageId !== "") {
       writer.uint32(42).string(message.messageId);
+    }
+    if (message.media !== undefined) {
+      MediaFraming.encode(message.media, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -345,6 +367,14 @@ export const Delivery: MessageFns<Delivery> = {
             message.messageId = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.media = MediaFraming.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -380,6 +410,7 @@ export const Delivery: MessageFns<Delivery> = {
         : isSet(object.message_id)
         ? globalThis.String(object.message_id)
         : "",
+      media: isSet(object.media) ? MediaFraming.fromJSON(object.media) : undefined,
     };
   },
 
@@ -400,6 +431,9 @@ export const Delivery: MessageFns<Delivery> = {
     if (message.messageId !== "") {
       obj.messageId = message.messageId;
     }
+    if (message.media !== undefined) {
+      obj.media = MediaFraming.toJSON(message.media);
+    }
     return obj;
   },
 
@@ -413,6 +447,114 @@ export const Delivery: MessageFns<Delivery> = {
     message.frame = object.frame ?? Buffer.alloc(0);
     message.relaySeq = object.relaySeq ?? 0;
     message.messageId = object.messageId ?? "";
+    message.media = (object.media !== undefined && object.media !== null)
+      ? MediaFraming.fromPartial(object.media)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMediaFraming(): MediaFraming {
+  return { hasHeader: false, source: 0, codec: 0 };
+}
+
+export const MediaFraming: MessageFns<MediaFraming> = {
+  encode(message: MediaFraming, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hasHeader !== false) {
+      writer.uint32(8).bool(message.hasHeader);
+    }
+    if (message.source !== 0) {
+      writer.uint32(16).uint32(message.source);
+    }
+    if (message.codec !== 0) {
+      writer.uint32(24).uint32(message.codec);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MediaFraming {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMediaFraming();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.hasHeader = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.source = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.codec = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MediaFraming {
+    return {
+      hasHeader: isSet(object.hasHeader)
+        ? globalThis.Boolean(object.hasHeader)
+        : isSet(object.has_header)
+        ? globalThis.Boolean(object.has_header)
+        : false,
+      source: isSet(object.source) ? globalThis.Number(object.source) : 0,
+      codec: isSet(object.codec) ? globalThis.Number(object.codec) : 0,
+    };
+  },
+
+  toJSON(message: MediaFraming): unknown {
+    const obj: any = {};
+    if (message.hasHeader !== false) {
+      obj.hasHeader = message.hasHeader;
+    }
+    if (message.source !== 0) {
+      obj.source = Math.round(message.source);
+    }
+    if (message.codec !== 0) {
+      obj.codec = Math.round(message.codec);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MediaFraming>, I>>(base?: I): MediaFraming {
+    return MediaFraming.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MediaFraming>, I>>(object: I): MediaFraming {
+    const message = createBaseMediaFraming();
+    message.hasHeader = object.hasHeader ?? false;
+    message.source = object.source ?? 0;
+    message.codec = object.codec ?? 0;
     return message;
   },
 };
@@ -427,6 +569,7 @@ function createBaseInboundFrame(): InboundFrame {
     receivedAt: 0,
     idempotentSend: false,
     userHandle: "",
+    mediaHeader: false,
   };
 }
 
@@ -455,6 +598,9 @@ export const InboundFrame: MessageFns<InboundFrame> = {
     }
     if (message.userHandle !== "") {
       writer.uint32(66).string(message.userHandle);
+    }
+    if (message.mediaHeader !== false) {
+      writer.uint32(72).bool(message.mediaHeader);
     }
     return writer;
   },
@@ -536,6 +682,14 @@ export const InboundFrame: MessageFns<InboundFrame> = {
             message.userHandle = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.mediaHeader = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -586,6 +740,11 @@ export const InboundFrame: MessageFns<InboundFrame> = {
         : isSet(object.user_handle)
         ? globalThis.String(object.user_handle)
         : "",
+      mediaHeader: isSet(object.mediaHeader)
+        ? globalThis.Boolean(object.mediaHeader)
+        : isSet(object.media_header)
+        ? globalThis.Boolean(object.media_header)
+        : false,
     };
   },
 
@@ -615,6 +774,9 @@ export const InboundFrame: MessageFns<InboundFrame> = {
     if (message.userHandle !== "") {
       obj.userHandle = message.userHandle;
     }
+    if (message.mediaHeader !== false) {
+      obj.mediaHeader = message.mediaHeader;
+    }
     return obj;
   },
 
@@ -631,6 +793,7 @@ export const InboundFrame: MessageFns<InboundFrame> = {
     message.receivedAt = object.receivedAt ?? 0;
     message.idempotentSend = object.idempotentSend ?? false;
     message.userHandle = object.userHandle ?? "";
+    message.mediaHeader = object.mediaHeader ?? false;
     return message;
   },
 };

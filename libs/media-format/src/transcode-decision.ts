@@ -32,17 +32,32 @@ export function decideMediaProcessing(payload: MediaPayload, profile: CallMediaP
     if (PASSTHROUGH_CODECS.has(payload.codec)) return { action: 'passthrough', payload };
     return drop('unsupported_codec', `encoded ${payload.codec} ${payload.kind} can be neither forwarded nor re-encoded`);
   }
-  if (payload.kind === 'audio') {
-    if (profile.audio.codec !== 'opus') {
-      return drop('unsupported', `raw audio in a call whose audio codec is ${profile.audio.codec}: there is nothing to encode to`);
-    }
-    return { action: 'transcode', payload, target: 'opus' };
+  const target = rawTarget(payload.kind, profile);
+  if (target instanceof MediaError) return { action: 'drop', error: target };
+  return { action: 'transcode', payload, target };
+}
+
+/**
+ * The codec a raw frame of `kind` is encoded to in a call with this profile: Opus for raw PCM,
+ * VP8 for raw I420. Throws MediaError `unsupported` when the profile gives no target (audio
+ * codec raw_pcm, no video, or a VP9 video target — only VP8 encoding is available).
+ */
+export function transcodeTargetFor(kind: MediaKind, profile: CallMediaProfile): TranscodeTarget {
+  const target = rawTarget(kind, profile);
+  if (target instanceof MediaError) throw target;
+  return target;
+}
+
+function rawTarget(kind: MediaKind, profile: CallMediaProfile): TranscodeTarget | MediaError {
+  if (kind === 'audio') {
+    if (profile.audio.codec === 'opus') return 'opus';
+    return new MediaError('unsupported', `raw audio in a call whose audio codec is ${profile.audio.codec}: there is nothing to encode to`);
   }
   const video = profile.video;
-  if (video === undefined || video === null) return drop('unsupported', 'raw video in a call without video');
+  if (video === undefined || video === null) return new MediaError('unsupported', 'raw video in a call without video');
   const target = selectVideoTarget(video);
-  if (target !== 'vp8') return drop('unsupported', `raw video for a ${target} call: only VP8 encoding is available`);
-  return { action: 'transcode', payload, target };
+  if (target !== 'vp8') return new MediaError('unsupported', `raw video for a ${target} call: only VP8 encoding is available`);
+  return target;
 }
 
 /** The reference's rule (spec §4.4): first VP8/VP9 in preferred_codecs then codec; VP8 if none. */
@@ -53,7 +68,7 @@ export function selectVideoTarget(video: VideoParameters): VideoCodec {
   return 'vp8';
 }
 
-function drop(code: 'unsupported' | 'unsupported_codec', message: string): MediaDecision {
+function drop(code: 'unsupported_codec', message: string): MediaDecision {
   return { action: 'drop', error: new MediaError(code, message) };
 }
 

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { connectBus } from '@commucat/bus';
+import { runService } from '@commucat/service-kit';
+import { mediaMetrics } from './media-metrics.js';
+import { MediaWorker } from './media-worker.js';
+
+// The gRPC server carries only the health service (diagnose checks it); media itself moves over NATS.
+runService('media', async ({ config, logger, runtime, telemetry }) => {
+  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-media', logger });
+  runtime.onShutdown(() => bus.drain());
+  runtime.addReadinessCheck('nats', () => bus.ready());
+  const replicaId = config.fleet.mediaReplicaId;
+  const worker = new MediaWorker({ bus, replicaId, logger, metrics: mediaMetrics(telemetry.registry) });
+  await worker.start();
+  // Hooks run last-added first: encoders close (their last packets still published) before the bus drains.
+  runtime.onShutdown(() => worker.stop());
+  return { replica_id: replicaId, nats_namespace: config.fleet.natsNamespace };
+});
