@@ -18,7 +18,16 @@ export type Command =
   | { readonly name: 'sessions-revoke'; readonly target: { readonly deviceId: string } | { readonly userId: string } }
   | { readonly name: 'rotate-keys'; readonly userId: string; readonly deviceId?: string; readonly out: string; readonly force: boolean }
   | { readonly name: 'diagnose'; readonly timeoutMs: number }
-  | { readonly name: 'federation-outbox'; readonly deadLimit: number };
+  | { readonly name: 'federation-outbox'; readonly deadLimit: number }
+  | {
+      readonly name: 'call-simulate';
+      readonly audioStreams: number;
+      readonly videoStreams: number;
+      readonly seconds: number;
+      readonly width: number;
+      readonly height: number;
+      readonly fps: number;
+    };
 
 export type ParsedCommandLine = CommonOptions & { readonly command: Command };
 
@@ -66,6 +75,11 @@ function common(parsed: Parsed): CommonOptions {
 }
 
 const DEFAULT_DIAGNOSE_TIMEOUT_MS = 3000;
+const SIMULATE_DEFAULTS = { seconds: 10, width: 640, height: 360, fps: 30 } as const;
+const MAX_SIMULATED_STREAMS = 500;
+const MAX_SIMULATED_SECONDS = 3600;
+// NATS carries 1 MiB per message by default; leave room for the MediaInput's other fields.
+const MAX_I420_FRAME_BYTES = 1_000_000;
 const DEFAULT_DEAD_LETTERS = 20;
 
 /** Turns argv (without node and the script) into one command; throws CliError('USAGE'). */
@@ -166,7 +180,48 @@ function parseCommand(name: string, args: string[]): ParsedCommandLine {
       if (!Number.isInteger(deadLimit) || deadLimit <= 0 || deadLimit > 1000) throw usageError(`${name}: --dead must be a whole number from 1 to 1000, got ${JSON.stringify(raw)}`);
       return { ...common(parsed), command: { name: 'federation-outbox', deadLimit } };
     }
+    case 'call-simulate': {
+      const parsed = parse(
+        args,
+        { audio: { type: 'string' }, video: { type: 'string' }, seconds: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, fps: { type: 'string' } },
+        name,
+      );
+      if (parsed.values.help) return { json: false, command: { name: 'help', topic: name } };
+      noMorePositionals(parsed, 0, name);
+      return { ...common(parsed), command: { name: 'call-simulate', ...parseSimulation(parsed, name) } };
+    }
     default:
       throw usageError(`unknown command ${JSON.stringify(name)}`);
   }
+}
+
+/** A whole number in [min, max] from flag `name`, or `fallback` when the flag is absent. */
+function wholeNumber(parsed: Parsed, name: string, min: number, max: number, fallback: number, where: string): number {
+  const raw = str(parsed, name);
+  if (raw === undefined) return fallback;
+  const value = raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw usageError(`${where}: --${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function parseSimulation(parsed: Parsed, where: string) {
+  const audioStreams = wholeNumber(parsed, 'audio', 0, MAX_SIMULATED_STREAMS, 0, where);
+  const videoStreams = wholeNumber(parsed, 'video', 0, MAX_SIMULATED_STREAMS, 0, where);
+  if (audioStreams + videoStreams === 0) throw usageError(`${where}: give --audio <n> and/or --video <m> (at least one stream)`);
+  const rawSeconds = str(parsed, 'seconds');
+  const seconds = rawSeconds === undefined ? SIMULATE_DEFAULTS.seconds : rawSeconds.trim() === '' ? NaN : Number(rawSeconds);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_SIMULATED_SECONDS) {
+    throw usageError(`${where}: --seconds must be a number above 0 and at most ${MAX_SIMULATED_SECONDS}, got ${JSON.stringify(rawSeconds)}`);
+  }
+  // I420 frames here are 4:2:0 with whole chroma samples, as cameras and libvpx produce them.
+  const width = wholeNumber(parsed, 'width', 16, 3840, SIMULATE_DEFAULTS.width, where);
+  const height = wholeNumber(parsed, 'height', 16, 2160, SIMULATE_DEFAULTS.height, where);
+  if (width % 2 !== 0 || height % 2 !== 0) throw usageError(`${where}: --width and --height must be even, got ${width}x${height}`);
+  const frameBytes = width * height * 1.5;
+  if (frameBytes > MAX_I420_FRAME_BYTES) {
+    throw usageError(`${where}: a ${width}x${height} I420 frame is ${frameBytes} bytes; NATS carries at most 1 MiB per message (use at most 960x540)`);
+  }
+  // The profile's frame_rate is a u8 (spec calls-media §2.3).
+  const fps = wholeNumber(parsed, 'fps', 1, 60, SIMULATE_DEFAULTS.fps, where);
+  return { audioStreams, videoStreams, seconds, width, height, fps };
 }

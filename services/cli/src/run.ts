@@ -1,4 +1,5 @@
 import { parseCommandLine, type ParsedCommandLine } from './args';
+import { callSimulate } from './commands/call-simulate';
 import { diagnose } from './commands/diagnose';
 import { listDevices, revokeDevice } from './commands/devices';
 import { federationOutbox } from './commands/federation';
@@ -66,5 +67,7 @@ async function execute(parsed: ParsedCommandLine, output: Output, env: NodeJS.Pr
     case 'federation-outbox':
       await federationOutbox(config, output, command.deadLimit);
       return ExitCode.ok;
+    case 'call-simulate':
+      return callSimulate(config, output, command);
   }
 }

@@ -1,7 +1,7 @@
 const EXIT_CODES = `exit codes:
   0   success (diagnose: every check passed)
   1   the command failed: a diagnose check failed, the server refused (not found, already
-      exists, …), the --out file exists
+      exists, …), the --out file exists, call-simulate got no output or refusals
   2   usage error (unknown command or flag, missing argument)
   3   a fleet service could not be reached (is the fleet up? \`make up\`)
   78  configuration error (commucat.toml or COMMUCAT_* variables)`;
@@ -30,6 +30,9 @@ commands:
   diagnose [--timeout <ms>]            check PostgreSQL, Redis, NATS, JetStream, every service's
                                        gRPC health and each configured admin /readyz
   federation outbox [--dead <n>]       outbox rows per state and the newest dead letters
+  call-simulate --audio <n> --video <m> [--seconds <s>] [--width <w> --height <h>] [--fps <f>]
+                                       drive synthetic raw streams through the media service;
+                                       prints latency p50/p99, real-time factor, drops and CPU
 
 The directory, secrets and federation are reached at fleet.directory_addr /
 fleet.secrets_addr / fleet.federation_addr (COMMUCAT_DIRECTORY_ADDR, COMMUCAT_SECRETS_ADDR,
@@ -75,6 +78,25 @@ The federation outbox (events to peer domains): pending, in_flight, delivered an
 counts, then the newest <n> (default 20) dead letters — events a peer refused for good (4xx) or
 that ran out of attempts — with outbox_id, peer, event_type, attempts and last_error.
 --json: {"pending","in_flight","delivered","dead","dead_letters":[...]}.`,
+  'call-simulate': `usage: commucat-cli call-simulate [--audio <n>] [--video <m>] [--seconds <s>]
+                                   [--width <w> --height <h>] [--fps <f>] [--json]
+
+Drives <n> audio and <m> video synthetic streams (one call each, at least one stream) through the
+real media service over NATS (fleet.nats_url, fleet.nats_namespace), as a router would: waits up to
+5 s for media replica heartbeats, puts each call on a replica by rendezvous hashing of its call id,
+then sends raw frames in real time for <s> seconds (default 10) — a 440 Hz tone as 20 ms 48 kHz
+mono s16le PCM (encoded to Opus), and a moving gradient as I420 at <w>x<h> (default 640x360,
+even sizes, at most 1 MiB a frame) and <f> fps (default 30, 1-60) (encoded to VP8). Frames still
+without an output 2 s after the last one count as dropped; each call is ended at the end.
+Output: per kind the streams, frames sent, encoded, dropped (no output, refused included),
+refused, per-frame latency p50/p99/max (send → encoded packet back), real-time factor (media
+seconds encoded per wall second, all streams together: ≈ the stream count when the service keeps
+up) and the mean bitrate per stream; per replica its calls, CPU during the run (heartbeat
+cpu_seconds difference, % of one core), frames it dropped and its most active streams; then the
+total media CPU and this CLI's own CPU. --json: {"seconds","elapsed_ms","video_shape","audio",
+"video","refused_codes","replicas":[...],"media_cpu_percent","cli_cpu_percent"}.
+Exit 1 when a simulated kind got no output at all or any frame was refused; 3 when NATS or every
+media replica is unreachable.`,
   diagnose: `usage: commucat-cli diagnose [--timeout <ms>] [--json]
 
 Runs every check at once (default timeout 3000 ms each) and prints a table of component,

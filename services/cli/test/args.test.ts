@@ -85,3 +85,40 @@ describe('parseCommandLine', () => {
     expect(usageFailure(['frobnicate']).message).toBe('unknown command "frobnicate"');
   });
 });
+
+describe('parseCommandLine call-simulate', () => {
+  it('takes stream counts with defaults of 10 s and 640x360 at 30 fps', () => {
+    expect(parseCommandLine(['call-simulate', '--audio', '10', '--video', '1'])).toEqual({
+      json: false,
+      command: { name: 'call-simulate', audioStreams: 10, videoStreams: 1, seconds: 10, width: 640, height: 360, fps: 30 },
+    });
+    expect(parseCommandLine(['call-simulate', '--video', '2', '--seconds', '2.5', '--width', '320', '--height', '180', '--fps', '24', '--json'])).toEqual({
+      json: true,
+      command: { name: 'call-simulate', audioStreams: 0, videoStreams: 2, seconds: 2.5, width: 320, height: 180, fps: 24 },
+    });
+    expect(parseCommandLine(['call-simulate', '--help']).command).toEqual({ name: 'help', topic: 'call-simulate' });
+  });
+
+  it('needs at least one stream and whole, bounded counts', () => {
+    expect(usageFailure(['call-simulate']).message).toMatch(/at least one stream/);
+    expect(usageFailure(['call-simulate', '--audio', '0', '--video', '0']).message).toMatch(/at least one stream/);
+    expect(usageFailure(['call-simulate', '--audio', '1.5']).message).toMatch(/--audio must be a whole number from 0 to 500, got "1.5"/);
+    expect(usageFailure(['call-simulate', '--audio=-1']).message).toMatch(/--audio must be a whole number/);
+    expect(usageFailure(['call-simulate', '--video', '501']).message).toMatch(/--video must be a whole number from 0 to 500/);
+    expect(usageFailure(['call-simulate', '--audio', '']).message).toMatch(/--audio must be a whole number/);
+    expect(usageFailure(['call-simulate', '--audio', '1', 'extra']).message).toMatch(/unexpected argument "extra"/);
+  });
+
+  it('refuses bad durations, odd or oversized pictures and frame rates a profile cannot carry', () => {
+    const bad = (...flags: string[]) => usageFailure(['call-simulate', '--video', '1', ...flags]).message;
+    expect(bad('--seconds', '0')).toMatch(/--seconds must be a number above 0/);
+    expect(bad('--seconds', 'ten')).toMatch(/--seconds must be a number above 0/);
+    expect(bad('--seconds', '3601')).toMatch(/at most 3600/);
+    expect(bad('--width', '641')).toMatch(/--width and --height must be even, got 641x360/);
+    expect(bad('--height', '8')).toMatch(/--height must be a whole number from 16 to 2160/);
+    expect(bad('--width', '1280', '--height', '720')).toMatch(/1280x720 I420 frame is 1382400 bytes; NATS carries at most 1 MiB/);
+    expect(bad('--fps', '0')).toMatch(/--fps must be a whole number from 1 to 60/);
+    expect(bad('--fps', '61')).toMatch(/--fps must be a whole number from 1 to 60/);
+    expect(parseCommandLine(['call-simulate', '--video', '1', '--width', '960', '--height', '540']).command).toMatchObject({ width: 960, height: 540 });
+  });
+});
