@@ -10,9 +10,10 @@ runService('media', async ({ config, logger, runtime, telemetry }) => {
   runtime.onShutdown(() => bus.drain());
   runtime.addReadinessCheck('nats', () => bus.ready());
   const replicaId = config.fleet.mediaReplicaId;
-  const worker = new MediaWorker({ bus, replicaId, logger, metrics: mediaMetrics(telemetry.registry) });
+  const tuning = { opusComplexity: config.media.opusComplexity, vp8CpuUsed: config.media.vp8CpuUsed };
+  const worker = new MediaWorker({ bus, replicaId, logger, metrics: mediaMetrics(telemetry.registry), tuning });
   await worker.start();
   // Hooks run last-added first: encoders close (their last packets still published) before the bus drains.
   runtime.onShutdown(() => worker.stop());
-  return { replica_id: replicaId, nats_namespace: config.fleet.natsNamespace };
+  return { replica_id: replicaId, nats_namespace: config.fleet.natsNamespace, opus_complexity: tuning.opusComplexity, vp8_cpu_used: tuning.vp8CpuUsed };
 });

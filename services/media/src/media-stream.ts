@@ -53,9 +53,18 @@ export interface MediaStream {
   close(): Promise<void>;
 }
 
+/** Speed/quality knobs of the encoders (config media.*): the defaults are tuned for capacity (README). */
+export interface EncoderTuning {
+  /** libopus complexity 0…10. */
+  readonly opusComplexity?: number;
+  /** libvpx cpu-used 0…16 (higher is faster). */
+  readonly vp8CpuUsed?: number;
+}
+
 export interface OpenStreamOptions {
   readonly metrics?: MediaMetrics;
   readonly handlers: MediaStreamHandlers;
+  readonly tuning?: EncoderTuning;
 }
 
 /**
@@ -83,7 +92,10 @@ class AudioStream implements MediaStream {
     private readonly options: OpenStreamOptions,
     settings: ReturnType<typeof opusOptionsFromProfile>,
   ) {
-    this.encoder = new OpusStreamEncoder({ ...settings, key, ...(options.metrics ? { metrics: options.metrics } : {}) });
+    this.encoder = new OpusStreamEncoder({
+      ...settings, key, ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.tuning?.opusComplexity !== undefined ? { complexity: options.tuning.opusComplexity } : {}),
+    });
   }
 
   encode(body: Buffer, routing: FrameRouting): void {
@@ -124,6 +136,7 @@ class VideoStream implements MediaStream {
       }),
       // Nothing asks this service for keyframes yet, so a standby ffmpeg would only double the processes.
       warmStandby: false,
+      ...(options.tuning?.vp8CpuUsed !== undefined ? { cpuUsed: options.tuning.vp8CpuUsed } : {}),
     });
   }
 

@@ -10,7 +10,7 @@ import type { MediaCallEnded, MediaInput } from '@commucat/contracts';
 import { MediaError, isMediaKind, type MediaErrorCode } from '@commucat/media-format';
 import type { Logger } from 'pino';
 import type { MediaDropReason, MediaMetrics } from './media-metrics.js';
-import { openMediaStream, streamKeyOf, type EncodedPacket, type FrameRouting, type MediaStream } from './media-stream.js';
+import { openMediaStream, streamKeyOf, type EncodedPacket, type EncoderTuning, type FrameRouting, type MediaStream } from './media-stream.js';
 
 export interface MediaWorkerOptions {
   readonly bus: Bus;
@@ -27,6 +27,8 @@ export interface MediaWorkerOptions {
    * a new encoder (and ffmpeg) that would only idle out; default 2 s.
    */
   readonly endedCallGraceMs?: number;
+  /** Encoder speed/quality settings (config media.opus_complexity, media.vp8_cpu_used). */
+  readonly tuning?: EncoderTuning;
 }
 
 const DEFAULT_HEARTBEAT_MS = 250;
@@ -50,6 +52,7 @@ export class MediaWorker {
   private readonly heartbeatIntervalMs: number;
   private readonly idleTimeoutMs: number;
   private readonly endedCallGraceMs: number;
+  private readonly tuning: EncoderTuning | undefined;
   private readonly streams = new Map<string, MediaStream>();
   /** Calls ended recently: callId → performance.now() of the end. */
   private readonly endedCalls = new Map<string, number>();
@@ -72,6 +75,7 @@ export class MediaWorker {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
     this.endedCallGraceMs = options.endedCallGraceMs ?? DEFAULT_ENDED_GRACE_MS;
+    this.tuning = options.tuning;
   }
 
   /** Subscribes (and waits until NATS has the subscriptions), then starts heartbeats and the idle sweep. */
@@ -173,6 +177,7 @@ export class MediaWorker {
     const key = { callId: input.callId, senderDeviceId: input.senderDeviceId, track: kind };
     const stream = openMediaStream(key, input.profileJson, {
       ...(this.metrics ? { metrics: this.metrics } : {}),
+      ...(this.tuning ? { tuning: this.tuning } : {}),
       handlers: {
         onPacket: (packet) => this.publishPacket(input, kind, packet),
         onError: (error, routing) => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 // The media worker against the real NATS of the local stack (scripts/stack.sh), with real libopus
 // and ffmpeg: frames go in on a replica's input subject, packets come back on the output subject.
 import { randomBytes } from 'node:crypto';
@@ -223,6 +224,17 @@ describe('media worker', () => {
     await eventually(() => outputsOf(other).length === 2, 'the other call’s next packet');
     expect(worker.ffmpegPids(ended)).toEqual([]);
     expect(outputsOf(ended)).toHaveLength(2);
+  });
+
+  test('encoders take the configured speed settings (VP8 cpu-used on the ffmpeg command line)', async () => {
+    const tuned = await startWorker(token('tuned'), { tuning: { vp8CpuUsed: 4, opusComplexity: 0 } });
+    const callId = token('call');
+    send(tuned.replicaId, { callId, kind: 'video', body: i420Frame(0), profileJson: VIDEO_PROFILE });
+    send(tuned.replicaId, { callId, kind: 'audio', body: pcmFrame(), profileJson: VIDEO_PROFILE });
+    await eventually(() => outputsOf(callId).length === 2, 'a packet of each kind');
+    const [pid] = tuned.ffmpegPids(callId);
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    expect(args[args.indexOf('-cpu-used') + 1]).toBe('4');
   });
 
   test('heartbeats carry the replica id, its streams and CPU time', async () => {

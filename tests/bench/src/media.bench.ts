@@ -111,9 +111,12 @@ function runOpusInRealTime(streams: number, complexity: number, frames: Buffer[]
 
 /** Largest N whose p99 stays under the budget: steps of 20 up, then bisect. */
 function opusStreamsPerCore(complexity: number, frames: Buffer[]): { streams: number; run: OpusRun | undefined } {
+  // The median of three runs: one run's p99 can be set by a single page fault or GC pause that
+  // has nothing to do with the encoder, which made the search stop early at random.
   const passes = (n: number): OpusRun | undefined => {
-    const run = runOpusOnDedicatedCore(n, complexity, frames);
-    return run.p99Ms < OPUS_P99_BUDGET_MS ? run : undefined;
+    const runs = [0, 1, 2].map(() => runOpusOnDedicatedCore(n, complexity, frames)).sort((a, b) => a.p99Ms - b.p99Ms);
+    const median = runs[1]!;
+    return median.p99Ms < OPUS_P99_BUDGET_MS ? median : undefined;
   };
   runOpusOnDedicatedCore(10, complexity, frames); // warm-up
   let good = 0;
@@ -225,7 +228,8 @@ async function runVp8Streams(streams: number, seconds: number, frames: Buffer[],
 
 async function main(): Promise<void> {
   const audio = speechLikeFrames();
-  for (const complexity of [9, 5]) {
+  // 1 is the service default (media.opus_complexity); 9 is the reference's, 5 a middle ground.
+  for (const complexity of [1, 5, 9]) {
     const { streams, run } = opusStreamsPerCore(complexity, audio);
     report(`opus_streams_per_core_p99_lt_1ms_c${complexity}`, streams, 'streams');
     report(`opus_encode_cpu_mean_c${complexity}`, (run?.meanEncodeMs ?? Number.NaN) * 1000, 'us');
@@ -234,9 +238,10 @@ async function main(): Promise<void> {
   }
 
   const frames = testsrcFrames(60);
-  // cpu-used 8 is the encoder's default; 15 is the fastest setting before quality drops visibly
-  // (on testsrc2 at 750 kbit/s: PSNR 40.0 dB at 8, 39.6 dB at 15, 37.9 dB at 16).
-  for (const cpuUsed of [8, 15]) {
+  // cpu-used 15 is the service default (media.vp8_cpu_used): the fastest setting before quality
+  // drops visibly (on testsrc2 at 750 kbit/s: PSNR 40.0 dB at 8, 39.6 dB at 15, 37.9 dB at 16);
+  // 8 is libvpx's realtime default, for comparison.
+  for (const cpuUsed of [15, 8]) {
     const single = await runVp8Streams(1, 5, frames, cpuUsed);
     report(`vp8_360p30_added_latency_p50_1stream_cpu${cpuUsed}`, percentile(single.latencies, 50), 'ms');
     report(`vp8_360p30_added_latency_p99_1stream_cpu${cpuUsed}`, percentile(single.latencies, 99), 'ms');
