@@ -21,6 +21,8 @@ const PROFILE = {
   video: { codec: 'vp8', max_bitrate: 300_000, max_resolution: { width: W, height: H }, frame_rate: FPS, source: 'raw' },
 };
 
+const CAROL_PROFILE = { ...PROFILE, video: { ...PROFILE.video, codec: 'vp9', preferred_codecs: ['vp9', 'vp8'] } };
+
 /** [version 1, source (0 encoded, 1 raw), codec] + body: what a `media-header-v1` client sends. */
 const withHeader = (source: number, codec: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([1, source, codec]), body]);
 
@@ -74,6 +76,19 @@ function decodeVp8(packets: Buffer[]): number {
 }
 
 const isVp8Keyframe = (packet: Buffer): boolean => (packet[0]! & 1) === 0;
+
+/** `count` VP9 frames of a test pattern at W×H, as a VP9 sender would produce them. */
+function vp9Frames(count: number): Buffer[] {
+  const ivf = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${W}x${H}:rate=${FPS}`, '-frames:v', String(count),
+    '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '1000', '-f', 'ivf', 'pipe:1'], { maxBuffer: 16 * 1024 * 1024 });
+  const frames: Buffer[] = [];
+  for (let at = 32; at + 12 <= ivf.length;) {
+    const size = ivf.readUInt32LE(at);
+    frames.push(ivf.subarray(at + 12, at + 12 + size));
+    at += 12 + size;
+  }
+  return frames;
+}
 const payloadOf = (f: Frame): Buffer => (f.payload.kind === 'opaque' ? Buffer.from(f.payload.bytes) : Buffer.alloc(0));
 
 /** ffmpeg processes whose parent is `pid`. */
@@ -114,9 +129,11 @@ describe('a two-party call with media through the real media service', () => {
     expect(join.answer.type).toBe(FrameType.Ack);
     const offer = await alice.request(FrameType.CallOffer, channel, { call_id: callId, from: alice.deviceId, to: [bob.deviceId, carol.deviceId], media: PROFILE });
     expect(control(offer.answer)).toEqual({ ack: offer.sequence, call_id: callId });
-    for (const callee of [bob, carol]) {
+    // Bob takes the call's profile (VP8 only); Carol's own profile also decodes VP9.
+    const answers: Array<[Peer, object]> = [[bob, {}], [carol, { media: CAROL_PROFILE }]];
+    for (const [callee, extra] of answers) {
       await callee.nextMatching((f) => f.type === FrameType.CallOffer, 'the offer');
-      const accepted = await callee.request(FrameType.CallAnswer, channel, { call_id: callId, accept: true });
+      const accepted = await callee.request(FrameType.CallAnswer, channel, { call_id: callId, accept: true, ...extra });
       expect(control(accepted.answer)).toMatchObject({ call_id: callId, accept: true });
     }
   });
@@ -180,6 +197,9 @@ describe('a two-party call with media through the real media service', () => {
     const packets = frames.map(payloadOf);
     expect(isVp8Keyframe(packets[0]!)).toBe(true);
     expect(decodeVp8(packets)).toBe(frames.length * I420_BYTES);
+    // Carol got the same stream (framed [1, encoded, vp8], she negotiated the header).
+    const atCarol = await receiveUntilQuiet(carol, FrameType.VideoFrame, sent);
+    expect(atCarol.map((f) => payloadOf(f).toString('hex'))).toEqual(packets.map((p) => withHeader(0, 1, p).toString('hex')));
   });
 
   test('already encoded media passes through byte for byte (header stripped for the legacy client)', async () => {
@@ -189,6 +209,23 @@ describe('a two-party call with media through the real media service', () => {
     expect(payloadOf(atBob!).equals(packet)).toBe(true);
     const [atCarol] = await receive(carol, FrameType.VoiceFrame, 1);
     expect(payloadOf(atCarol!).equals(withHeader(0, 0, packet))).toBe(true);
+  });
+
+  test('per-subscriber transcoding: a VP9 stream reaches a VP9 receiver as it is and a VP8-only receiver as VP8', async () => {
+    const frames = vp9Frames(15);
+    for (const vp9 of frames) {
+      alice.sendBytesAs(FrameType.VideoFrame, channel, withHeader(0, 2, vp9));
+      await new Promise((r) => setTimeout(r, 1000 / FPS));
+    }
+    // Carol decodes VP9: she gets the very same frames, framed [1, encoded, vp9].
+    const atCarol = await receive(carol, FrameType.VideoFrame, frames.length);
+    expect(atCarol.map((f) => payloadOf(f).toString('hex'))).toEqual(frames.map((f) => withHeader(0, 2, f).toString('hex')));
+    // Bob (the call's VP8-only profile) gets his own VP8 stream, re-encoded by the media service.
+    const atBob = await receiveUntilQuiet(bob, FrameType.VideoFrame, frames.length);
+    expect(atBob.length).toBeGreaterThanOrEqual(frames.length / 2);
+    const packets = atBob.map(payloadOf);
+    expect(isVp8Keyframe(packets[0]!)).toBe(true);
+    expect(decodeVp8(packets)).toBe(packets.length * I420_BYTES);
   });
 
   test('bad media gets an Error with a stable reason and the media service keeps working', async () => {

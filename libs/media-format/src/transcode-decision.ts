@@ -109,7 +109,9 @@ function planVideo(sender: SenderStream, video: VideoParameters | undefined): Re
   const max = video.max_resolution;
   const tooLarge = sender.resolution !== undefined && (sender.resolution.width > max.width || sender.resolution.height > max.height);
   if (accepted.has(sender.codec) && !tooLarge) return { plan: 'forward' };
-  if (sender.source !== 'raw' || !accepted.has('vp8')) {
+  // Raw frames, and encoded VP8/VP9 (which the media service decodes), can be re-encoded for it.
+  const reencodable = sender.source === 'raw' || sender.codec === 'vp8' || sender.codec === 'vp9';
+  if (!reencodable || !accepted.has('vp8')) {
     const why = tooLarge ? `${sender.resolution!.width}×${sender.resolution!.height} exceeds ${max.width}×${max.height}` : `receiver does not decode ${sender.codec}`;
     return { plan: 'undeliverable', reason: `${why}, and the sender's stream cannot be re-encoded for it` };
   }

@@ -80,8 +80,18 @@ describe('planForReceiver', () => {
       .toEqual({ plan: 'transcode', reason: 'codec', codec: 'vp8', resolution: { width: 640, height: 360 } });
   });
 
-  it('says undeliverable when only decoding could help', () => {
-    expect(planForReceiver({ kind: 'video', source: 'encoded', codec: 'vp9' }, profile)).toMatchObject({ plan: 'undeliverable' });
+  it('gives a VP8-only receiver a re-encoded stream of an encoded VP9 sender, scaled to fit', () => {
+    expect(planForReceiver({ kind: 'video', source: 'encoded', codec: 'vp9', resolution: { width: 640, height: 360 } }, profile))
+      .toEqual({ plan: 'transcode', reason: 'codec', codec: 'vp8', resolution: { width: 640, height: 360 } });
+    const small: CallMediaProfile = { ...profile, video: { ...video, max_resolution: { width: 320, height: 180 } } };
+    expect(planForReceiver({ kind: 'video', source: 'encoded', codec: 'vp8', resolution: { width: 640, height: 360 } }, small))
+      .toEqual({ plan: 'transcode', reason: 'resolution', codec: 'vp8', resolution: { width: 320, height: 180 } });
+  });
+
+  it('says undeliverable when nothing can help', () => {
+    const h264: CallMediaProfile = { ...profile, video: { ...video, codec: 'h264_main' } };
+    expect(planForReceiver({ kind: 'video', source: 'encoded', codec: 'h264_main' }, profile)).toMatchObject({ plan: 'undeliverable' });
+    expect(planForReceiver({ kind: 'video', source: 'encoded', codec: 'vp9' }, h264)).toMatchObject({ plan: 'undeliverable' });
     expect(planForReceiver({ kind: 'video', source: 'raw', codec: 'vp8' }, audioOnly)).toMatchObject({ plan: 'undeliverable' });
     const pcmOnly: CallMediaProfile = { audio: { ...profile.audio, codec: 'raw_pcm' } };
     expect(planForReceiver({ kind: 'audio', source: 'raw', codec: 'opus' }, pcmOnly)).toMatchObject({ plan: 'undeliverable' });

@@ -33,6 +33,11 @@ export class DropOldestQueue<T> {
     return all;
   }
 
+  /** Whether any queued item matches. */
+  some(predicate: (item: T) => boolean): boolean {
+    return this.items.some(predicate);
+  }
+
   get length(): number {
     return this.items.length;
   }

@@ -1,10 +1,13 @@
 /**
- * One ffmpeg child that turns raw I420 frames on stdin into VP8 in IVF on stdout (spec
- * calls-media §9.3), built with fluent-ffmpeg. It is persistent — spawning costs ~100 ms, far too
- * much per frame — and knows nothing about queues or keyframe policy (vp8-encoder.ts does that).
+ * One ffmpeg child that turns video frames on stdin into VP8 in IVF on stdout (spec calls-media
+ * §9.3), built with fluent-ffmpeg. By default the input is raw I420; ffmpeg-transcode-process.ts
+ * feeds it encoded VP8/VP9 in IVF instead. It is persistent — spawning costs ~100 ms, far too
+ * much per frame — and knows nothing about queues or keyframe policy (vp8-encoder.ts and
+ * transcode-stream.ts do that).
  *
  * Each written frame gets the next pts (0, 1, 2 …); `-fps_mode passthrough` keeps ffmpeg from
- * duplicating or dropping frames, so the IVF pts of a packet names the input frame it encodes.
+ * duplicating or dropping frames, so the IVF pts of a packet names the input frame it encodes
+ * (ffmpeg starts its output at 0, which is also the first pts written).
  *
  * The binary is found the fluent-ffmpeg way: $FFMPEG_PATH, else `ffmpeg` on PATH (its
  * setFfmpegPath() is process-global, so it is not offered per stream).
@@ -49,6 +52,27 @@ export function vp8OutputOptions(settings: Vp8EncodeSettings): string[] {
   ];
 }
 
+/** What ffmpeg reads on stdin, and the bytes around each frame written there. */
+export interface FfmpegVideoInput {
+  /** ffmpeg's `-f` for stdin. */
+  readonly format: string;
+  readonly inputOptions: readonly string[];
+  /** Extra output options before the VP8 ones (e.g. a `-vf` scale). */
+  readonly outputOptions?: readonly string[];
+  /** Written once, before the first frame (a container's file header). */
+  readonly preamble?: Uint8Array;
+  /** Written before each frame (a container's frame header), given the frame's pts. */
+  readonly framePrefix?: (pts: number, frame: Uint8Array) => Uint8Array;
+}
+
+/** Tightly packed I420 frames of the encode size, one after the other. */
+export function rawI420Input(settings: Vp8EncodeSettings): FfmpegVideoInput {
+  return {
+    format: 'rawvideo',
+    inputOptions: ['-pix_fmt', 'yuv420p', '-s', `${settings.width}x${settings.height}`, '-r', String(settings.frameRate)],
+  };
+}
+
 export interface FfmpegVp8Handlers {
   /** A packet; its pts is the pts write() returned for the input frame it encodes. */
   onPacket(frame: IvfFrame): void;
@@ -71,7 +95,11 @@ export class FfmpegVp8Process {
   /** Resolves when the child has exited (or never started). */
   readonly exited: Promise<void>;
 
-  constructor(settings: Vp8EncodeSettings, private readonly handlers: FfmpegVp8Handlers) {
+  constructor(
+    settings: Vp8EncodeSettings,
+    private readonly handlers: FfmpegVp8Handlers,
+    private readonly source: FfmpegVideoInput = rawI420Input(settings),
+  ) {
     let markExited!: () => void;
     this.exited = new Promise<void>((resolve) => { markExited = resolve; });
     const finish = (error: MediaError | undefined): void => {
@@ -83,10 +111,10 @@ export class FfmpegVp8Process {
 
     const command = ffmpeg()
       .input(this.input)
-      .inputFormat('rawvideo')
-      .inputOptions(['-pix_fmt', 'yuv420p', '-s', `${settings.width}x${settings.height}`, '-r', String(settings.frameRate)])
+      .inputFormat(source.format)
+      .inputOptions([...source.inputOptions])
       .videoCodec('libvpx')
-      .outputOptions(['-hide_banner', '-loglevel', 'error', ...vp8OutputOptions(settings)])
+      .outputOptions(['-hide_banner', '-loglevel', 'error', ...(source.outputOptions ?? []), ...vp8OutputOptions(settings)])
       .format('ivf');
     // Done = the child has exited (Node has reaped it) AND every stdout byte has been parsed:
     // 'exit' alone can arrive before the last packets were read.
@@ -111,6 +139,7 @@ export class FfmpegVp8Process {
     });
     this.output.on('data', (chunk: Buffer) => this.onStdout(chunk));
     command.pipe(this.output, { end: true });
+    if (source.preamble !== undefined) this.input.write(source.preamble);
   }
 
   get pid(): number | undefined {
@@ -126,11 +155,13 @@ export class FfmpegVp8Process {
     return this.exited_;
   }
 
-  /** Writes one tightly packed I420 frame; returns its pts. */
+  /** Writes one frame (for the default input, tightly packed I420); returns its pts. */
   write(frame: Uint8Array): number {
     if (this.ending || this.exited_) throw new MediaError('encoder_closed', 'the ffmpeg process is closing');
+    const pts = this.nextPts++;
+    if (this.source.framePrefix !== undefined) this.input.write(this.source.framePrefix(pts, frame));
     this.input.write(frame);
-    return this.nextPts++;
+    return pts;
   }
 
   /**

@@ -6,6 +6,8 @@ export type MediaDropReason =
   | 'bad_frame' // garbage envelope, unknown codec or wrong raw frame size
   | 'unsupported' // raw media without a usable target in the call profile
   | 'encoder_failed' // frames held by an encoder process that died
+  | 'no_keyframe' // encoded source frames before the first key frame: a decoder cannot start mid-GOP
+  | 'undecodable' // encoded source frames the decoder could not use (no packet came out)
   | 'closed'; // frames still queued when the stream was closed
 
 export interface MediaMetrics {
@@ -19,7 +21,7 @@ export interface MediaMetrics {
   /** Added latency: raw frame handed in → encoded packet out (queue wait included), seconds. */
   readonly encodeLatency: Histogram<'kind'>;
   readonly activeEncoders: Gauge<'kind'>;
-  /** Encoder processes replaced, by reason (`keyframe` request or `failure`). */
+  /** Encoder processes replaced, by reason (`keyframe` request, `failure`, or a transcoder's `stall`). */
   readonly encoderRestarts: Counter<'kind' | 'reason'>;
 }
 

@@ -3,14 +3,17 @@
  * encoded to the codec the call's profile asks for (spec calls-media §4.5.1: never one encoder
  * per call). Audio encodes synchronously (libopus, one packet per frame); video goes through a
  * persistent ffmpeg and comes back later, so each raw frame's routing data (recipients, receive
- * time) is kept until its packet returns.
+ * time) is kept until its packet returns. Encoded VP8/VP9 input for receivers that cannot take
+ * it as it is goes to a transcoder (transcode-stream.ts) instead.
  */
 import {
-  MediaError, parseCallMediaProfileJson, transcodeTargetFor, type MediaKind, type MediaStreamKey, type TranscodeTarget,
+  MediaError, parseCallMediaProfileJson, transcodeTargetFor, type CallMediaProfile, type MediaKind, type MediaStreamKey, type TranscodeTarget,
 } from '@commucat/media-format';
 import type { MediaMetrics } from './media-metrics.js';
 import { OpusStreamEncoder, opusOptionsFromProfile } from './opus-encoder.js';
-import { Vp8StreamEncoder, vp8OptionsFromProfile, type EncodedVideoFrame } from './vp8-encoder.js';
+import type { SourceVideoCodec } from './source-frame.js';
+import { TranscodeStream } from './transcode-stream.js';
+import { Vp8StreamEncoder, vp8EncodeSettings, vp8OptionsFromProfile, type EncodedVideoFrame } from './vp8-encoder.js';
 
 /** What travels with a raw frame to the packet encoded from it. */
 export interface FrameRouting {
@@ -39,6 +42,8 @@ export interface MediaStream {
   readonly key: MediaStreamKey;
   /** The profile the encoder was built from; a different one means the call was renegotiated. */
   readonly profileJson: string;
+  /** The profile, source codec and output size it was built from (streamSetupOf): another one needs a new stream. */
+  readonly setup: string;
   /** performance.now() of the last frame handed in (idle streams are closed). */
   readonly lastFrameAt: number;
   /** The encoder gave up for good: the next frame needs a new stream. */
@@ -47,7 +52,7 @@ export interface MediaStream {
   readonly droppedFrames: number;
   /** Live ffmpeg processes (none for audio). */
   readonly pids: readonly number[];
-  /** Encodes one raw frame; throws MediaError (e.g. wrong_frame_size) for a frame it refuses. */
+  /** Encodes one frame; throws MediaError (e.g. wrong_frame_size) for a frame it refuses. */
   encode(body: Buffer, routing: FrameRouting): void;
   /** Closes the encoder; resolves once its processes (if any) have exited. Idempotent. */
   close(): Promise<void>;
@@ -61,22 +66,61 @@ export interface EncoderTuning {
   readonly vp8CpuUsed?: number;
 }
 
+/** Encoded source frames to re-encode as VP8 of this size (0×0: the profile's max_resolution). */
+export interface TranscodeRequest {
+  readonly sourceCodec: SourceVideoCodec;
+  readonly width: number;
+  readonly height: number;
+}
+
 export interface OpenStreamOptions {
   readonly metrics?: MediaMetrics;
   readonly handlers: MediaStreamHandlers;
   readonly tuning?: EncoderTuning;
+  /** Absent: the frames are raw (PCM / I420). */
+  readonly transcode?: TranscodeRequest;
+  /** How long a transcoder's decoder may hold a full window without output before its process is replaced. */
+  readonly transcodeStallTimeoutMs?: number;
+}
+
+/** What a stream is built from; frames with another setup for the same key need a new stream. */
+export function streamSetupOf(profileJson: string, transcode?: TranscodeRequest): string {
+  return JSON.stringify([profileJson, transcode?.sourceCodec ?? '', transcode?.width ?? 0, transcode?.height ?? 0]);
 }
 
 /**
  * Builds the encoder of a stream from the call's profile JSON. Throws MediaError `bad_profile` /
  * `unknown_codec` (profile), `unsupported` (no target for this kind) or `bad_profile` from the
- * encoder's own limits (sample rate, size, bitrate …).
+ * encoder's own limits (sample rate, size, bitrate …); for a transcode also `unsupported_codec`
+ * (encoded audio) and `bad_envelope` (a target size with one side 0).
  */
 export function openMediaStream(key: MediaStreamKey, profileJson: string, options: OpenStreamOptions): MediaStream {
   const profile = parseCallMediaProfileJson(profileJson);
+  const setup = streamSetupOf(profileJson, options.transcode);
+  if (options.transcode !== undefined) return openTranscodeStream(key, profileJson, setup, profile, options.transcode, options);
   const target = transcodeTargetFor(key.track, profile);
-  if (target === 'opus') return new AudioStream(key, profileJson, options, opusOptionsFromProfile(profile.audio));
-  return new VideoStream(key, profileJson, options, profile.video!);
+  if (target === 'opus') return new AudioStream(key, profileJson, setup, options, opusOptionsFromProfile(profile.audio));
+  return new VideoStream(key, profileJson, setup, options, profile.video!);
+}
+
+function openTranscodeStream(
+  key: MediaStreamKey, profileJson: string, setup: string, profile: CallMediaProfile, request: TranscodeRequest, options: OpenStreamOptions,
+): MediaStream {
+  if (key.track !== 'video') throw new MediaError('unsupported_codec', `${request.sourceCodec} is a video codec, the frame is ${key.track}`);
+  const video = profile.video;
+  if (video === undefined || video === null) throw new MediaError('unsupported', 'encoded video to transcode in a call without video');
+  if ((request.width === 0) !== (request.height === 0)) throw new MediaError('bad_envelope', `target size ${request.width}×${request.height}: give both sides or neither`);
+  const size = request.width === 0 ? video.max_resolution : request;
+  const settings = vp8EncodeSettings({
+    width: size.width, height: size.height, frameRate: video.frame_rate, bitrate: video.max_bitrate,
+    ...(options.tuning?.vp8CpuUsed !== undefined ? { cpuUsed: options.tuning.vp8CpuUsed } : {}),
+  });
+  return new TranscodeStream({
+    key, profileJson, setup, settings, handlers: options.handlers,
+    source: { codec: request.sourceCodec, width: video.max_resolution.width, height: video.max_resolution.height },
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.transcodeStallTimeoutMs !== undefined ? { stallTimeoutMs: options.transcodeStallTimeoutMs } : {}),
+  });
 }
 
 class AudioStream implements MediaStream {
@@ -89,6 +133,7 @@ class AudioStream implements MediaStream {
   constructor(
     readonly key: MediaStreamKey,
     readonly profileJson: string,
+    readonly setup: string,
     private readonly options: OpenStreamOptions,
     settings: ReturnType<typeof opusOptionsFromProfile>,
   ) {
@@ -122,6 +167,7 @@ class VideoStream implements MediaStream {
   constructor(
     readonly key: MediaStreamKey,
     readonly profileJson: string,
+    readonly setup: string,
     private readonly options: OpenStreamOptions,
     video: Parameters<typeof vp8OptionsFromProfile>[0],
   ) {
@@ -183,7 +229,7 @@ class VideoStream implements MediaStream {
   }
 }
 
-/** A stable map key for a stream. */
-export function streamKeyOf(callId: string, senderDeviceId: string, kind: MediaKind): string {
-  return JSON.stringify([callId, senderDeviceId, kind]);
+/** A stable map key for a stream: streams with different tags are independent. */
+export function streamKeyOf(callId: string, senderDeviceId: string, kind: MediaKind, streamTag = ''): string {
+  return JSON.stringify([callId, senderDeviceId, kind, streamTag]);
 }

@@ -1,7 +1,8 @@
 /**
  * The media replica's work loop (spec calls-media §9.1, contract in proto media.proto): raw frames
- * arrive on this replica's own input subject, each (call, sender, kind) gets its encoder lazily
- * from the profile in the frame, and every encoded packet goes back to the routers. A frame the
+ * arrive on this replica's own input subject, each (call, sender, kind, stream tag) gets its
+ * encoder lazily from the profile in the frame, and every encoded packet goes back to the routers.
+ * Frames with a source codec are encoded VP8/VP9 to transcode for the receivers of that tag. A frame the
  * service cannot take is answered with MediaRefused and the stream carries on. The replica
  * announces itself every 250 ms so routers hash calls only over live replicas.
  */
@@ -10,7 +11,10 @@ import type { MediaCallEnded, MediaInput } from '@commucat/contracts';
 import { MediaError, isMediaKind, type MediaErrorCode } from '@commucat/media-format';
 import type { Logger } from 'pino';
 import type { MediaDropReason, MediaMetrics } from './media-metrics.js';
-import { openMediaStream, streamKeyOf, type EncodedPacket, type EncoderTuning, type FrameRouting, type MediaStream } from './media-stream.js';
+import {
+  openMediaStream, streamKeyOf, streamSetupOf, type EncodedPacket, type EncoderTuning, type FrameRouting, type MediaStream, type TranscodeRequest,
+} from './media-stream.js';
+import { isSourceVideoCodec } from './source-frame.js';
 
 export interface MediaWorkerOptions {
   readonly bus: Bus;
@@ -29,6 +33,8 @@ export interface MediaWorkerOptions {
   readonly endedCallGraceMs?: number;
   /** Encoder speed/quality settings (config media.opus_complexity, media.vp8_cpu_used). */
   readonly tuning?: EncoderTuning;
+  /** A transcoder whose decoder returns nothing for this long is restarted; default 1 s. */
+  readonly transcodeStallTimeoutMs?: number;
 }
 
 const DEFAULT_HEARTBEAT_MS = 250;
@@ -53,6 +59,7 @@ export class MediaWorker {
   private readonly idleTimeoutMs: number;
   private readonly endedCallGraceMs: number;
   private readonly tuning: EncoderTuning | undefined;
+  private readonly transcodeStallTimeoutMs: number | undefined;
   private readonly streams = new Map<string, MediaStream>();
   /** Calls ended recently: callId → performance.now() of the end. */
   private readonly endedCalls = new Map<string, number>();
@@ -76,6 +83,7 @@ export class MediaWorker {
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
     this.endedCallGraceMs = options.endedCallGraceMs ?? DEFAULT_ENDED_GRACE_MS;
     this.tuning = options.tuning;
+    this.transcodeStallTimeoutMs = options.transcodeStallTimeoutMs;
   }
 
   /** Subscribes (and waits until NATS has the subscriptions), then starts heartbeats and the idle sweep. */
@@ -149,16 +157,24 @@ export class MediaWorker {
       this.metrics?.dropped.inc({ kind, reason: 'closed' });
       return;
     }
-    const key = streamKeyOf(input.callId, input.senderDeviceId, kind);
+    let transcode: TranscodeRequest | undefined;
+    if (input.sourceCodec !== '') {
+      if (!isSourceVideoCodec(input.sourceCodec)) {
+        this.refuse(input, new MediaError('unsupported_codec', `source codec ${JSON.stringify(input.sourceCodec)} cannot be transcoded (vp8 or vp9)`), true);
+        return;
+      }
+      transcode = { sourceCodec: input.sourceCodec, width: input.targetWidth, height: input.targetHeight };
+    }
+    const key = streamKeyOf(input.callId, input.senderDeviceId, kind, input.streamTag);
     let stream = this.streams.get(key);
-    // A new profile (an accepting answer replaced the offer's) or a dead encoder: start over.
-    if (stream !== undefined && (stream.profileJson !== input.profileJson || stream.broken)) {
-      void this.closeStream(key, stream, stream.broken ? 'encoder gave up' : 'profile changed');
+    // A new profile (an accepting answer replaced the offer's), source codec or size, or a dead encoder: start over.
+    if (stream !== undefined && (stream.setup !== streamSetupOf(input.profileJson, transcode) || stream.broken)) {
+      void this.closeStream(key, stream, stream.broken ? 'encoder gave up' : 'setup changed');
       stream = undefined;
     }
     if (stream === undefined) {
       try {
-        stream = this.openStream(input, kind);
+        stream = this.openStream(input, kind, transcode);
       } catch (err) {
         this.refuse(input, err, true);
         return;
@@ -173,20 +189,22 @@ export class MediaWorker {
     }
   }
 
-  private openStream(input: MediaInput, kind: 'audio' | 'video'): MediaStream {
+  private openStream(input: MediaInput, kind: 'audio' | 'video', transcode: TranscodeRequest | undefined): MediaStream {
     const key = { callId: input.callId, senderDeviceId: input.senderDeviceId, track: kind };
     const stream = openMediaStream(key, input.profileJson, {
       ...(this.metrics ? { metrics: this.metrics } : {}),
       ...(this.tuning ? { tuning: this.tuning } : {}),
+      ...(transcode ? { transcode } : {}),
+      ...(this.transcodeStallTimeoutMs !== undefined ? { transcodeStallTimeoutMs: this.transcodeStallTimeoutMs } : {}),
       handlers: {
         onPacket: (packet) => this.publishPacket(input, kind, packet),
         onError: (error, routing) => {
-          this.logger.warn({ call_id: input.callId, sender_device_id: input.senderDeviceId, kind, err: error.message }, 'media encoder failed');
+          this.logger.warn({ call_id: input.callId, sender_device_id: input.senderDeviceId, kind, stream_tag: input.streamTag, err: error.message }, 'media encoder failed');
           this.publishRefused({ ...input, channelId: routing.channelId }, kind, error);
         },
       },
     });
-    this.logger.debug({ call_id: input.callId, sender_device_id: input.senderDeviceId, kind }, 'media stream opened');
+    this.logger.debug({ call_id: input.callId, sender_device_id: input.senderDeviceId, kind, stream_tag: input.streamTag, source_codec: input.sourceCodec }, 'media stream opened');
     return stream;
   }
 
@@ -241,6 +259,7 @@ export class MediaWorker {
       recipientDeviceIds: [...packet.routing.recipientDeviceIds],
       receivedAtUs: packet.routing.receivedAtUs,
       encodedAtUs: nowUs(),
+      streamTag: input.streamTag,
     }));
   }
 

@@ -71,6 +71,30 @@ export function i420FrameBytes(width: number, height: number): number {
   return width * height + 2 * Math.ceil(width / 2) * Math.ceil(height / 2);
 }
 
+/**
+ * Checks the encode parameters (MediaError `bad_profile` for unusable ones) and fills in the
+ * defaults: cpu-used 8, a keyframe every 2 s.
+ */
+export function vp8EncodeSettings(
+  options: Pick<Vp8StreamOptions, 'width' | 'height' | 'frameRate' | 'bitrate' | 'cpuUsed' | 'keyframeIntervalFrames'>,
+): Vp8EncodeSettings {
+  const { width, height, frameRate, bitrate } = options;
+  const positiveInt = (n: number): boolean => Number.isInteger(n) && n > 0;
+  if (!positiveInt(width) || !positiveInt(height) || width > 16384 || height > 16384) {
+    throw new MediaError('bad_profile', `video size ${width}×${height} is not usable`);
+  }
+  if (!positiveInt(frameRate) || frameRate > 120) throw new MediaError('bad_profile', `frame rate ${frameRate} is outside 1…120`);
+  // Below ~10 kbit/s libvpx cannot hold a picture; above 100 Mbit/s is a unit mistake.
+  if (!Number.isFinite(bitrate) || bitrate < 10_000 || bitrate > 100_000_000) {
+    throw new MediaError('bad_profile', `video bitrate ${bitrate} bit/s is outside 10 kbit/s…100 Mbit/s`);
+  }
+  const cpuUsed = options.cpuUsed ?? 8;
+  if (!Number.isInteger(cpuUsed) || cpuUsed < 0 || cpuUsed > 16) throw new MediaError('bad_profile', `cpu-used ${cpuUsed} is outside 0…16`);
+  const keyframeIntervalFrames = options.keyframeIntervalFrames ?? frameRate * 2;
+  if (!positiveInt(keyframeIntervalFrames)) throw new MediaError('bad_profile', `keyframe interval ${keyframeIntervalFrames} is not a positive frame count`);
+  return { width, height, frameRate, bitrate, cpuUsed, keyframeIntervalFrames };
+}
+
 export interface Vp8StreamStats {
   readonly framesIn: number;
   readonly framesOut: number;
@@ -125,24 +149,8 @@ export class Vp8StreamEncoder {
   private failures = 0;
 
   constructor(private readonly options: Vp8StreamOptions) {
-    const { width, height, frameRate, bitrate } = options;
-    const positiveInt = (n: number): boolean => Number.isInteger(n) && n > 0;
-    if (!positiveInt(width) || !positiveInt(height) || width > 16384 || height > 16384) {
-      throw new MediaError('bad_profile', `video size ${width}×${height} is not usable`);
-    }
-    if (!positiveInt(frameRate) || frameRate > 120) throw new MediaError('bad_profile', `frame rate ${frameRate} is outside 1…120`);
-    // Below ~10 kbit/s libvpx cannot hold a picture; above 100 Mbit/s is a unit mistake.
-    if (!Number.isFinite(bitrate) || bitrate < 10_000 || bitrate > 100_000_000) {
-      throw new MediaError('bad_profile', `video bitrate ${bitrate} bit/s is outside 10 kbit/s…100 Mbit/s`);
-    }
-    const cpuUsed = options.cpuUsed ?? 8;
-    if (!Number.isInteger(cpuUsed) || cpuUsed < 0 || cpuUsed > 16) throw new MediaError('bad_profile', `cpu-used ${cpuUsed} is outside 0…16`);
-    const keyframeIntervalFrames = options.keyframeIntervalFrames ?? frameRate * 2;
-    if (!positiveInt(keyframeIntervalFrames)) throw new MediaError('bad_profile', `keyframe interval ${keyframeIntervalFrames} is not a positive frame count`);
-    this.settings = {
-      width, height, frameRate, bitrate, cpuUsed,
-      keyframeIntervalFrames,
-    };
+    const { width, height, frameRate } = options;
+    this.settings = vp8EncodeSettings(options);
     this.frameBytes = i420FrameBytes(width, height);
     this.queue = new DropOldestQueue(options.queueCapacity ?? 2);
     this.maxInFlight = options.maxInFlight ?? 2;

@@ -1,29 +1,16 @@
 import { readFileSync } from 'node:fs';
 // The media worker against the real NATS of the local stack (scripts/stack.sh), with real libopus
 // and ffmpeg: frames go in on a replica's input subject, packets come back on the output subject.
-import { randomBytes } from 'node:crypto';
 import { OpusEncoder } from '@discordjs/opus';
-import pino from 'pino';
-import { Registry } from 'prom-client';
-import { connectBus, Subjects, type Bus } from '@commucat/bus';
-import type { MediaInput, MediaOutput, MediaRefused, MediaReplicaHeartbeat } from '@commucat/contracts';
+import type { MediaInput, MediaOutput, MediaRefused } from '@commucat/contracts';
 import { isVp8Keyframe } from '../src/ivf-reader';
-import { mediaMetrics } from '../src/media-metrics';
-import { MediaWorker, type MediaWorkerOptions } from '../src/media-worker';
+import type { MediaWorker, MediaWorkerOptions } from '../src/media-worker';
 import { pcmFrameBytes } from '../src/opus-encoder';
 import { i420FrameBytes } from '../src/vp8-encoder';
+import { MediaTestRig, alive, eventually, token } from './media-test-support';
 
 jest.setTimeout(30_000);
 
-function natsUrl(): string {
-  const url = process.env.COMMUCAT_NATS_URL;
-  if (!url) throw new Error('COMMUCAT_NATS_URL is not set — start the stack: bash scripts/stack.sh start; eval "$(bash scripts/stack.sh env)"');
-  return url;
-}
-
-const token = (prefix: string): string => `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
-const namespace = token('media_test');
-const silent = pino({ level: 'silent' });
 
 const AUDIO = { codec: 'opus', bitrate: 24_000, sample_rate: 48_000, channels: 1 };
 const VIDEO = { codec: 'vp8', max_bitrate: 300_000, max_resolution: { width: 160, height: 120 }, frame_rate: 15 };
@@ -49,63 +36,18 @@ function i420Frame(index: number): Buffer {
   return frame;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function eventually<T>(probe: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-let routerBus: Bus;
-let workerBus: Bus;
-const outputs: MediaOutput[] = [];
-const refusals: MediaRefused[] = [];
-const heartbeats: MediaReplicaHeartbeat[] = [];
-const workers: MediaWorker[] = [];
-
-async function startWorker(replicaId: string, options: Partial<MediaWorkerOptions> = {}): Promise<MediaWorker> {
-  const worker = new MediaWorker({ bus: workerBus, replicaId, logger: silent, metrics: mediaMetrics(new Registry()), ...options });
-  workers.push(worker);
-  await worker.start();
-  return worker;
-}
-
-/** What a router sends: one raw frame for `replicaId`. */
-function send(replicaId: string, frame: Partial<MediaInput> & Pick<MediaInput, 'callId' | 'kind' | 'body' | 'profileJson'>): MediaInput {
-  const input: MediaInput = {
-    channelId: 7, senderDeviceId: 'dev-a', recipientDeviceIds: ['dev-b', 'dev-c'], receivedAtUs: Date.now() * 1000, ...frame,
-  };
-  routerBus.publish(Subjects.mediaInput, { replicaId }, input);
-  return input;
-}
-
-const outputsOf = (callId: string) => outputs.filter((o) => o.callId === callId);
-const refusalsOf = (callId: string) => refusals.filter((r) => r.callId === callId);
+let rig: MediaTestRig;
+const startWorker = (replicaId: string, options: Partial<MediaWorkerOptions> = {}): Promise<MediaWorker> => rig.startWorker(replicaId, options);
+const send: MediaTestRig['send'] = (replicaId, frame) => rig.send(replicaId, frame);
+const outputsOf = (callId: string): MediaOutput[] => rig.outputsOf(callId);
+const refusalsOf = (callId: string): MediaRefused[] => rig.refusalsOf(callId);
 
 beforeAll(async () => {
-  routerBus = await connectBus({ servers: natsUrl(), name: 'media-test-router', namespace });
-  workerBus = await connectBus({ servers: natsUrl(), name: 'media-test-worker', namespace });
-  routerBus.subscribe(Subjects.mediaOutput, {}, (m) => { outputs.push(m); });
-  routerBus.subscribe(Subjects.mediaRefused, {}, (m) => { refusals.push(m); });
-  routerBus.subscribe(Subjects.mediaHeartbeat, {}, (m) => { heartbeats.push(m); });
-  await routerBus.ready();
+  rig = await MediaTestRig.connect();
 });
 
 afterAll(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
-  await Promise.all([routerBus?.close(), workerBus?.close()]);
+  await rig?.close();
 });
 
 describe('media worker', () => {
@@ -213,7 +155,7 @@ describe('media worker', () => {
     expect(pids.length).toBeGreaterThan(0);
     expect(pids.every(alive)).toBe(true);
 
-    routerBus.publish(Subjects.mediaCallEnded, {}, { callId: ended });
+    rig.endCall(ended);
     await eventually(() => !pids.some(alive), 'the ended call’s ffmpeg to exit');
     expect(worker.ffmpegPids(ended)).toEqual([]);
     expect(otherPids.every(alive)).toBe(true);
@@ -243,7 +185,7 @@ describe('media worker', () => {
     await eventually(() => outputsOf(callId).length === 1, 'a packet');
     const since = Date.now();
     const mine = await eventually(() => {
-      const recent = heartbeats.filter((h) => h.replicaId === replica && h.at >= since);
+      const recent = rig.heartbeats.filter((h) => h.replicaId === replica && h.at >= since);
       return recent.length >= 3 && recent;
     }, 'three heartbeats');
     const last = mine[mine.length - 1]!;
@@ -268,7 +210,7 @@ describe('several replicas', () => {
     expect([workerA.activeStreams, workerB.activeStreams]).toEqual([1, 1]);
     expect(workerA.ffmpegPids()).toEqual([]);
     expect(workerB.ffmpegPids(callB).length).toBeGreaterThan(0);
-    await eventually(() => heartbeats.some((h) => h.replicaId === a) && heartbeats.some((h) => h.replicaId === b), 'heartbeats of both');
+    await eventually(() => rig.heartbeats.some((h) => h.replicaId === a) && rig.heartbeats.some((h) => h.replicaId === b), 'heartbeats of both');
     expect(outputsOf(callNobody)).toEqual([]);
   });
 });
@@ -304,6 +246,6 @@ describe('stream lifetime', () => {
     const stoppedAt = Date.now();
     await new Promise((r) => setTimeout(r, 600));
     expect(outputsOf(after)).toEqual([]);
-    expect(heartbeats.filter((h) => h.replicaId === replica && h.at > stoppedAt)).toEqual([]);
+    expect(rig.heartbeats.filter((h) => h.replicaId === replica && h.at > stoppedAt)).toEqual([]);
   });
 });

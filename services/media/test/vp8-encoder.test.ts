@@ -1,8 +1,8 @@
 // Real ffmpeg/libvpx: frames go through an actual ffmpeg process and are decoded back by another.
-import { spawn } from 'node:child_process';
 import { Registry } from 'prom-client';
 import { MediaError } from '@commucat/media-format';
 import { mediaMetrics } from '../src/media-metrics';
+import { decodeVp8Packets } from './media-test-support';
 import { vp8OutputOptions } from '../src/ffmpeg-vp8-process';
 import { Vp8StreamEncoder, i420FrameBytes, vp8OptionsFromProfile, type EncodedVideoFrame, type Vp8StreamOptions } from '../src/vp8-encoder';
 
@@ -76,32 +76,7 @@ function harness(options: Partial<Vp8StreamOptions> = {}): Harness {
 
 /** Wraps bare VP8 frames in IVF and decodes them with ffmpeg to raw I420. */
 function decodeWithFfmpeg(frames: EncodedVideoFrame[], width: number, height: number): Promise<Buffer> {
-  const header = Buffer.alloc(32);
-  header.write('DKIF', 0, 'latin1');
-  header.writeUInt16LE(32, 6);
-  header.write('VP80', 8, 'latin1');
-  header.writeUInt16LE(width, 12);
-  header.writeUInt16LE(height, 14);
-  header.writeUInt32LE(30, 16);
-  header.writeUInt32LE(1, 20);
-  header.writeUInt32LE(frames.length, 24);
-  const parts: Buffer[] = [header];
-  frames.forEach((frame, pts) => {
-    const head = Buffer.alloc(12);
-    head.writeUInt32LE(frame.data.length, 0);
-    head.writeBigUInt64LE(BigInt(pts), 4);
-    parts.push(head, frame.data);
-  });
-  return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'ivf', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1']);
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`ffmpeg decode failed (${code}): ${stderr}`))));
-    child.stdin.end(Buffer.concat(parts));
-  });
+  return decodeVp8Packets(frames.map((frame) => frame.data), width, height);
 }
 
 function lumaPsnr(a: Buffer, b: Buffer, pixels: number): number {

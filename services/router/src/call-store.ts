@@ -22,8 +22,10 @@ export interface MediaSession {
   readonly callId: string;
   /** The call's media profile as the client sent it (offer, or the accepting answer's). */
   readonly mediaJson: string | undefined;
-  /** The other accepted participants: the recipients of the sender's media. */
-  readonly others: readonly string[];
+  /** The sender's own profile (what it sends), or the call's. */
+  readonly senderMediaJson: string | undefined;
+  /** The other accepted participants, the recipients of the sender's media, each with its profile. */
+  readonly others: ReadonlyArray<{ readonly deviceId: string; readonly mediaJson: string | undefined }>;
 }
 
 /** Devices still in the call: ringing or accepted. */
@@ -98,10 +100,11 @@ export class CallStore {
       );
       if (rows.length === 0) throw new RouterError('call_exists', `call ${call.callId} already exists; offer a new call_id`);
       await client.query(
-        `INSERT INTO call_participant (call_id, device_id, state, connection_id)
-         SELECT $1, device, CASE WHEN device = $2 THEN 'accepted' ELSE 'invited' END, CASE WHEN device = $2 THEN $3 END
+        `INSERT INTO call_participant (call_id, device_id, state, connection_id, media_json)
+         SELECT $1, device, CASE WHEN device = $2 THEN 'accepted' ELSE 'invited' END, CASE WHEN device = $2 THEN $3 END,
+                $5
            FROM unnest($4::text[]) AS device`,
-        [call.callId, call.initiator, call.connectionId, [call.initiator, ...call.invitees]],
+        [call.callId, call.initiator, call.connectionId, [call.initiator, ...call.invitees], call.mediaJson ?? null],
       );
       return this.view(client, rows[0]!);
     });
@@ -119,9 +122,9 @@ export class CallStore {
       if (deviceId === row.initiator) throw new RouterError('invalid', `device ${deviceId} offered call ${callId} and cannot answer it; send CallEnd to leave`);
       if (!answer.accept) return this.leave(client, row, deviceId, 'rejected', answer.reason ?? 'decline');
       await client.query(
-        `UPDATE call_participant SET state = 'accepted', connection_id = $3, reason = NULL, updated_at = now()
+        `UPDATE call_participant SET state = 'accepted', connection_id = $3, reason = NULL, updated_at = now(), media_json = COALESCE($4, media_json)
           WHERE call_id = $1 AND device_id = $2`,
-        [callId, deviceId, answer.connectionId],
+        [callId, deviceId, answer.connectionId, answer.mediaJson ?? null],
       );
       await client.query(
         `UPDATE call_session SET last_update = now(), media_json = COALESCE($2, media_json), transport_json = COALESCE($3, transport_json)
@@ -269,20 +272,29 @@ export class CallStore {
   /** Calls not ended, fleet-wide. */
   /**
    * The live call on `channelId` that `deviceId` has accepted (the newest, if several): its id,
-   * media profile JSON and the other accepted participants, who get its media.
+   * media profile JSON, the sender's own profile, and the other accepted participants (who get its
+   * media) with theirs. A participant without its own profile has the call's.
    */
   async mediaSession(channelId: number, deviceId: string): Promise<MediaSession | undefined> {
-    const { rows } = await this.pool.query<{ call_id: string; media_json: string | null; others: string[] }>(
-      `SELECT s.call_id, s.media_json,
-              array(SELECT o.device_id FROM call_participant o
-                     WHERE o.call_id = s.call_id AND o.state = 'accepted' AND o.device_id <> $2 ORDER BY o.device_id) AS others
+    const { rows } = await this.pool.query<{ call_id: string; media_json: string | null; own_media: string | null; others: Array<{ device_id: string; media_json: string | null }> }>(
+      `SELECT s.call_id, s.media_json, p.media_json AS own_media,
+              coalesce((SELECT json_agg(json_build_object('device_id', o.device_id, 'media_json', o.media_json) ORDER BY o.device_id)
+                          FROM call_participant o
+                         WHERE o.call_id = s.call_id AND o.state = 'accepted' AND o.device_id <> $2), '[]'::json) AS others
          FROM call_session s JOIN call_participant p ON p.call_id = s.call_id
         WHERE s.channel_id = $1 AND s.ended_at IS NULL AND p.device_id = $2 AND p.state = 'accepted'
         ORDER BY s.started_at DESC LIMIT 1`,
       [channelId, deviceId],
     );
     const row = rows[0];
-    return row && { callId: row.call_id, mediaJson: row.media_json ?? undefined, others: row.others };
+    if (!row) return undefined;
+    const callMedia = row.media_json ?? undefined;
+    return {
+      callId: row.call_id,
+      mediaJson: callMedia,
+      senderMediaJson: row.own_media ?? callMedia,
+      others: row.others.map((o) => ({ deviceId: o.device_id, mediaJson: o.media_json ?? callMedia })),
+    };
   }
 
   async countActive(): Promise<number> {

@@ -3,11 +3,12 @@ import { CodecError, decodeFrame, FrameType, opaqueFrame, encodeFrame, type Fram
 import { Subjects, type Bus, type BusSubscription } from '@commucat/bus';
 import type { InboundFrame, MediaFraming, MediaOutput, MediaRefused } from '@commucat/contracts';
 import {
-  AUDIO_CODEC_CODES, decideMediaProcessing, MediaError, parseCallMediaProfileJson, parseMediaPayload, selectVideoTarget,
+  AUDIO_CODEC_CODES, DEFAULT_CALL_MEDIA_PROFILE, decideMediaProcessing, MediaError, parseCallMediaProfileJson, parseMediaPayload, selectVideoTarget,
   SOURCE_MODE_CODES, VIDEO_CODEC_CODES, type CallMediaProfile, type MediaCodec, type MediaKind, type MediaPayload,
 } from '@commucat/media-format';
 import type { CallStore, MediaSession } from './call-store.js';
 import type { FanOut } from './fan-out.js';
+import { planDelivery } from './media-plan.js';
 import type { MediaReplicas } from './media-replicas.js';
 import type { MembershipStore } from './membership-store.js';
 import { ackReply, errorReply } from './replies.js';
@@ -37,6 +38,11 @@ function callCodec(kind: MediaKind, profile: CallMediaProfile): MediaCodec {
   return profile.video ? selectVideoTarget(profile.video) : 'vp8';
 }
 
+/** The profile the sender's media follows; an offer without `media` means the spec's defaults (§2.3). */
+function senderProfileJson(session: MediaSession): string {
+  return session.senderMediaJson ?? session.mediaJson ?? JSON.stringify(DEFAULT_CALL_MEDIA_PROFILE);
+}
+
 function framingOf(payload: MediaPayload, hasHeader: boolean): MediaFraming {
   const table: readonly MediaCodec[] = payload.kind === 'audio' ? AUDIO_CODEC_CODES : VIDEO_CODEC_CODES;
   return { hasHeader, source: SOURCE_MODE_CODES.indexOf(payload.source), codec: table.indexOf(payload.codec) };
@@ -60,8 +66,9 @@ export class MediaFrames {
   start(): void {
     const { bus, replicas } = this.options;
     this.subscriptions.push(
-      bus.subscribe(Subjects.routerMedia, {}, (inbound) => this.handle(inbound), { queue: QUEUE, concurrency: 8 }),
-      bus.subscribe(Subjects.mediaOutput, {}, (output) => this.encoded(output), { queue: QUEUE, concurrency: 8 }),
+      // One at a time: a stream's frames must reach the encoder (and the receivers) in order.
+      bus.subscribe(Subjects.routerMedia, {}, (inbound) => this.handle(inbound), { queue: QUEUE }),
+      bus.subscribe(Subjects.mediaOutput, {}, (output) => this.encoded(output), { queue: QUEUE }),
       bus.subscribe(Subjects.mediaRefused, {}, (refused) => this.refused(refused), { queue: QUEUE }),
       bus.subscribe(Subjects.mediaHeartbeat, {}, (heartbeat) => replicas.heard(heartbeat)),
     );
@@ -105,20 +112,43 @@ export class MediaFrames {
       return;
     }
     const kind = kindOf(frame.type);
-    const profile = parseCallMediaProfileJson(session.mediaJson ?? '{}');
+    const profileJson = senderProfileJson(session);
+    const profile = parseCallMediaProfileJson(profileJson);
     const payload = parseMediaPayload(kind, body, inbound.mediaHeader ? { header: true } : { header: false, codec: callCodec(kind, profile) });
     const decision = decideMediaProcessing(payload, profile);
     if (decision.action === 'drop') throw decision.error;
-    if (decision.action === 'passthrough') {
-      await fanOut.deliverLive({ ...base, media: framingOf(payload, inbound.mediaHeader) }, session.others, { routesMaxAgeMs: ROUTES_MAX_AGE_MS });
+    if (decision.action === 'transcode') {
+      // Raw frames: one stream at the call's profile for every other participant.
+      this.sendToMedia(session, inbound, frame.channel, kind, payload.body, { recipients: session.others.map((o) => o.deviceId) });
       return;
     }
+    // Already encoded: each receiver's own profile decides whether it takes the stream as it is.
+    const plan = kind === 'video'
+      ? planDelivery({ kind, source: 'encoded', codec: payload.codec, resolution: profile.video?.max_resolution }, session.others)
+      : { forward: session.others.map((o) => o.deviceId), transcode: [], undeliverable: [] };
+    await fanOut.deliverLive({ ...base, media: framingOf(payload, inbound.mediaHeader) }, plan.forward, { routesMaxAgeMs: ROUTES_MAX_AGE_MS });
+    for (const group of plan.transcode) {
+      this.sendToMedia(session, inbound, frame.channel, kind, payload.body, {
+        recipients: group.recipients, sourceCodec: payload.codec, tag: group.tag,
+        width: group.resolution?.width ?? 0, height: group.resolution?.height ?? 0,
+      });
+    }
+    if (plan.undeliverable.length > 0) this.options.logger.debug({ callId: session.callId, undeliverable: plan.undeliverable }, 'media not deliverable to some participants');
+  }
+
+  /** Hands a frame to the media replica the call hashes to. */
+  private sendToMedia(
+    session: MediaSession, inbound: InboundFrame, channelId: number, kind: MediaKind, body: Buffer,
+    stream: { recipients: string[]; sourceCodec?: string; tag?: string; width?: number; height?: number },
+  ): void {
+    if (stream.recipients.length === 0) return;
     const replica = this.options.replicas.pick(session.callId);
     if (!replica) throw new Error('no media replica is alive');
     this.options.bus.publish(Subjects.mediaInput, { replicaId: replica }, {
-      callId: session.callId, channelId: frame.channel, senderDeviceId: inbound.deviceId, kind,
-      body: payload.body, profileJson: session.mediaJson ?? '{}', recipientDeviceIds: [...session.others],
-      receivedAtUs: Date.now() * 1000,
+      callId: session.callId, channelId, senderDeviceId: inbound.deviceId, kind, body,
+      profileJson: senderProfileJson(session), recipientDeviceIds: stream.recipients,
+      receivedAtUs: Date.now() * 1000, sourceCodec: stream.sourceCodec ?? '', targetWidth: stream.width ?? 0,
+      targetHeight: stream.height ?? 0, streamTag: stream.tag ?? '',
     });
   }
 

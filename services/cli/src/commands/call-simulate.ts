@@ -195,6 +195,11 @@ function publishInput(bus: Bus, call: SimulatedCall, body: Buffer, profileJson: 
       profileJson,
       recipientDeviceIds: [RECIPIENT],
       receivedAtUs,
+      // Raw input at the profile's size, one stream per call.
+      sourceCodec: '',
+      targetWidth: 0,
+      targetHeight: 0,
+      streamTag: '',
     });
   } catch (err) {
     throw new CliError('INTERNAL', `cannot publish a ${call.kind} frame (${body.length} bytes): ${(err as Error).message}`, undefined, { cause: err });

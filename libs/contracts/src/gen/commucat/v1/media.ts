@@ -32,6 +32,20 @@ export interface MediaInput {
   recipientDeviceIds: string[];
   /** When the router received the frame, unix microseconds (latency accounting). */
   receivedAtUs: number;
+  /**
+   * Empty: `body` is raw (PCM or I420, encoded for the call's profile). "vp8" or "vp9": `body` is
+   * one encoded video frame of the sender's stream, re-encoded for receivers that cannot take it
+   * as it is (per-subscriber transcoding, spec calls-media §4.2).
+   */
+  sourceCodec: string;
+  /** Video: the output size; 0×0 = the profile's max_resolution. */
+  targetWidth: number;
+  targetHeight: number;
+  /**
+   * Tells apart several output streams of one (call, sender, kind), e.g. "vp8-320x180" for the
+   * receivers that need that size: each tag has its own encoder (and is echoed in MediaOutput).
+   */
+  streamTag: string;
 }
 
 /** One encoded packet for the recipients of a MediaInput stream (media → routers, queue group). */
@@ -49,6 +63,8 @@ export interface MediaOutput {
   /** Copied from the MediaInput the packet came from. */
   receivedAtUs: number;
   encodedAtUs: number;
+  /** Copied from the MediaInput. */
+  streamTag: string;
 }
 
 /**
@@ -95,6 +111,10 @@ function createBaseMediaInput(): MediaInput {
     profileJson: "",
     recipientDeviceIds: [],
     receivedAtUs: 0,
+    sourceCodec: "",
+    targetWidth: 0,
+    targetHeight: 0,
+    streamTag: "",
   };
 }
 
@@ -123,6 +143,18 @@ export const MediaInput: MessageFns<MediaInput> = {
     }
     if (message.receivedAtUs !== 0) {
       writer.uint32(64).int64(message.receivedAtUs);
+    }
+    if (message.sourceCodec !== "") {
+      writer.uint32(74).string(message.sourceCodec);
+    }
+    if (message.targetWidth !== 0) {
+      writer.uint32(80).uint32(message.targetWidth);
+    }
+    if (message.targetHeight !== 0) {
+      writer.uint32(88).uint32(message.targetHeight);
+    }
+    if (message.streamTag !== "") {
+      writer.uint32(98).string(message.streamTag);
     }
     return writer;
   },
@@ -204,6 +236,38 @@ export const MediaInput: MessageFns<MediaInput> = {
             message.receivedAtUs = longToNumber(reader.int64());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.sourceCodec = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.targetWidth = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.targetHeight = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.streamTag = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -250,6 +314,26 @@ export const MediaInput: MessageFns<MediaInput> = {
         : isSet(object.received_at_us)
         ? globalThis.Number(object.received_at_us)
         : 0,
+      sourceCodec: isSet(object.sourceCodec)
+        ? globalThis.String(object.sourceCodec)
+        : isSet(object.source_codec)
+        ? globalThis.String(object.source_codec)
+        : "",
+      targetWidth: isSet(object.targetWidth)
+        ? globalThis.Number(object.targetWidth)
+        : isSet(object.target_width)
+        ? globalThis.Number(object.target_width)
+        : 0,
+      targetHeight: isSet(object.targetHeight)
+        ? globalThis.Number(object.targetHeight)
+        : isSet(object.target_height)
+        ? globalThis.Number(object.target_height)
+        : 0,
+      streamTag: isSet(object.streamTag)
+        ? globalThis.String(object.streamTag)
+        : isSet(object.stream_tag)
+        ? globalThis.String(object.stream_tag)
+        : "",
     };
   },
 
@@ -279,6 +363,18 @@ export const MediaInput: MessageFns<MediaInput> = {
     if (message.receivedAtUs !== 0) {
       obj.receivedAtUs = Math.round(message.receivedAtUs);
     }
+    if (message.sourceCodec !== "") {
+      obj.sourceCodec = message.sourceCodec;
+    }
+    if (message.targetWidth !== 0) {
+      obj.targetWidth = Math.round(message.targetWidth);
+    }
+    if (message.targetHeight !== 0) {
+      obj.targetHeight = Math.round(message.targetHeight);
+    }
+    if (message.streamTag !== "") {
+      obj.streamTag = message.streamTag;
+    }
     return obj;
   },
 
@@ -295,6 +391,10 @@ export const MediaInput: MessageFns<MediaInput> = {
     message.profileJson = object.profileJson ?? "";
     message.recipientDeviceIds = object.recipientDeviceIds?.map((e) => e) || [];
     message.receivedAtUs = object.receivedAtUs ?? 0;
+    message.sourceCodec = object.sourceCodec ?? "";
+    message.targetWidth = object.targetWidth ?? 0;
+    message.targetHeight = object.targetHeight ?? 0;
+    message.streamTag = object.streamTag ?? "";
     return message;
   },
 };
@@ -311,6 +411,7 @@ function createBaseMediaOutput(): MediaOutput {
     recipientDeviceIds: [],
     receivedAtUs: 0,
     encodedAtUs: 0,
+    streamTag: "",
   };
 }
 
@@ -345,6 +446,9 @@ export const MediaOutput: MessageFns<MediaOutput> = {
     }
     if (message.encodedAtUs !== 0) {
       writer.uint32(80).int64(message.encodedAtUs);
+    }
+    if (message.streamTag !== "") {
+      writer.uint32(90).string(message.streamTag);
     }
     return writer;
   },
@@ -442,6 +546,14 @@ export const MediaOutput: MessageFns<MediaOutput> = {
             message.encodedAtUs = longToNumber(reader.int64());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.streamTag = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -490,6 +602,11 @@ export const MediaOutput: MessageFns<MediaOutput> = {
         : isSet(object.encoded_at_us)
         ? globalThis.Number(object.encoded_at_us)
         : 0,
+      streamTag: isSet(object.streamTag)
+        ? globalThis.String(object.streamTag)
+        : isSet(object.stream_tag)
+        ? globalThis.String(object.stream_tag)
+        : "",
     };
   },
 
@@ -525,6 +642,9 @@ export const MediaOutput: MessageFns<MediaOutput> = {
     if (message.encodedAtUs !== 0) {
       obj.encodedAtUs = Math.round(message.encodedAtUs);
     }
+    if (message.streamTag !== "") {
+      obj.streamTag = message.streamTag;
+    }
     return obj;
   },
 
@@ -543,6 +663,7 @@ export const MediaOutput: MessageFns<MediaOutput> = {
     message.recipientDeviceIds = object.recipientDeviceIds?.map((e) => e) || [];
     message.receivedAtUs = object.receivedAtUs ?? 0;
     message.encodedAtUs = object.encodedAtUs ?? 0;
+    message.streamTag = object.streamTag ?? "";
     return message;
   },
 };
