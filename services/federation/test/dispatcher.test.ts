@@ -121,7 +121,8 @@ describe('outbox dispatcher', () => {
     const server = await fakePeer([503, 500, 503]);
     const peer = freshPeer();
     const registry = new Registry();
-    const d = dispatcher(peer, server.url, { metrics: federationMetrics(registry) });
+    // A backoff long enough that the immediate second tick below is surely early, even on a loaded machine.
+    const d = dispatcher(peer, server.url, { metrics: federationMetrics(registry), backoff: { baseMs: 300, maxMs: 600 } });
     const { id, eventId } = await store().enqueue({ peer, eventType: 'relay', payloadJson: '{"sequence":18446744073709551615}', idempotencyKey: randomUUID() });
 
     await d.tick();
@@ -135,7 +136,7 @@ describe('outbox dispatcher', () => {
     expect(await rowOf(id)).toMatchObject({ state: 'delivered', attempts: 4, last_error: null });
     expect(server.received).toHaveLength(4);
     const gaps = server.received.slice(1).map((r, i) => r.at - server.received[i]!.at);
-    expect(gaps.every((g) => g >= 10)).toBe(true);
+    expect(gaps.every((g) => g >= 150)).toBe(true); // at least half the 300 ms base (jitter)
     for (const { event, type } of server.received) {
       expect(type).toBe('relay');
       expect(event.event).toMatchObject({ event_id: eventId, origin: 'local.example', scope: peer });
