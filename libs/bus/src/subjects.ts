@@ -16,7 +16,7 @@
  *   presenceChanged: defineSubject('presence.changed', 'commucat.presence.changed', protoCodec(PresenceChanged)),
  */
 import {
-  Delivery, DeviceRevoked, InboundFrame, MediaCallEnded, MediaInput, MediaOutput, MediaRefused, MediaReplicaHeartbeat, Notice, PresenceChanged, Reply,
+  Delivery, DeviceRevoked, InboundFrame, MediaCallEnded, MediaInput, MediaKeyframeRequest, MediaOutput, MediaRefused, MediaReplicaHeartbeat, Notice, PresenceChanged, Reply,
   SecretsKeysChanged,
 } from '@commucat/contracts';
 import { protoCodec } from './codec';
@@ -55,6 +55,8 @@ export const Subjects = {
   mediaHeartbeat: defineSubject('media.heartbeat', 'commucat.media.heartbeat', protoCodec(MediaReplicaHeartbeat)),
   /** A call ended (router → every media replica): close its encoders. */
   mediaCallEnded: defineSubject('media.call_ended', 'commucat.media.call_ended', protoCodec(MediaCallEnded)),
+  /** A call's video needs a keyframe, e.g. a participant joined (router → every media replica). */
+  mediaKeyframeRequest: defineSubject('media.keyframe', 'commucat.media.keyframe', protoCodec(MediaKeyframeRequest)),
 } as const satisfies SubjectCatalogue;
 
 export type SubjectName = keyof typeof Subjects;

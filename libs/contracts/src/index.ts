@@ -6,7 +6,7 @@ export type { DirectoryServiceServer } from './gen/commucat/v1/directory.js';
 export { Delivery, DeviceRevoked, InboundFrame, MediaFraming, Notice, PresenceChanged, Reply, SecretsKeysChanged } from './gen/commucat/v1/events.js';
 export { FederationDeadLetter, FederationEnqueueRequest, FederationEnqueueResponse, FederationOutboxRequest, FederationOutboxResponse, FederationReceiveRequest, FederationReceiveRequest_HeadersEntry, FederationReceiveResponse, FederationServiceClient, FederationServiceService } from './gen/commucat/v1/federation.js';
 export type { FederationServiceServer } from './gen/commucat/v1/federation.js';
-export { MediaCallEnded, MediaInput, MediaOutput, MediaRefused, MediaReplicaHeartbeat } from './gen/commucat/v1/media.js';
+export { MediaCallEnded, MediaInput, MediaKeyframeRequest, MediaOutput, MediaRefused, MediaReplicaHeartbeat } from './gen/commucat/v1/media.js';
 export { GetPresenceRequest, LookupRoutesRequest, LookupRoutesResponse, PresenceServiceClient, PresenceServiceService, PresenceSnapshot, RefreshRoutesRequest, RefreshRoutesResponse, RegisterRouteRequest, RegisterRouteResponse, RouteEntry, RouteRef, SetStateRequest, UnregisterRouteRequest, UnregisterRouteResponse } from './gen/commucat/v1/presence.js';
 export type { PresenceServiceServer } from './gen/commucat/v1/presence.js';
 export { AcknowledgeRequest, AcknowledgeResponse, DepthRequest, DepthResponse, DrainRequest, DrainResponse, EnqueueRequest, EnqueueResponse, Envelope, RelayServiceClient, RelayServiceService } from './gen/commucat/v1/relay.js';

@@ -54,6 +54,8 @@ export interface MediaStream {
   readonly pids: readonly number[];
   /** Encodes one frame; throws MediaError (e.g. wrong_frame_size) for a frame it refuses. */
   encode(body: Buffer, routing: FrameRouting): void;
+  /** The next packet should be a keyframe (video from raw frames); a no-op where that cannot apply. */
+  requestKeyframe(): void;
   /** Closes the encoder; resolves once its processes (if any) have exited. Idempotent. */
   close(): Promise<void>;
 }
@@ -150,6 +152,9 @@ class AudioStream implements MediaStream {
     this.options.handlers.onPacket({ codec: 'opus', packet, keyframe: false, routing });
   }
 
+  /** Every Opus packet decodes given the decoder's state: nothing to do. */
+  requestKeyframe(): void {}
+
   async close(): Promise<void> {
     this.encoder.close();
   }
@@ -210,6 +215,10 @@ class VideoStream implements MediaStream {
     }
     // push() numbers accepted frames 0, 1, 2 … and throws before numbering a refused one.
     this.pending.set(this.nextSequence++, routing);
+  }
+
+  requestKeyframe(): void {
+    this.encoder.requestKeyframe();
   }
 
   async close(): Promise<void> {

@@ -94,6 +94,7 @@ export class MediaWorker {
     this.subscriptions.push(
       this.bus.subscribe(Subjects.mediaInput, { replicaId: this.replicaId }, (input) => this.onInput(input)),
       this.bus.subscribe(Subjects.mediaCallEnded, {}, (ended) => this.onCallEnded(ended)),
+      this.bus.subscribe(Subjects.mediaKeyframeRequest, {}, (request) => this.requestKeyframe(request.callId)),
     );
     await this.bus.ready();
     this.heartbeat();
@@ -117,6 +118,11 @@ export class MediaWorker {
     const pids: number[] = [];
     for (const stream of this.streams.values()) if (callId === undefined || stream.key.callId === callId) pids.push(...stream.pids);
     return pids;
+  }
+
+  /** The call's video encoders start over with a keyframe (a participant joined and has no picture yet). */
+  requestKeyframe(callId: string): void {
+    for (const stream of this.streams.values()) if (stream.key.callId === callId) stream.requestKeyframe();
   }
 
   /** Closes every encoder of a call; resolves once their ffmpeg processes have exited. */

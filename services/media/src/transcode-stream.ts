@@ -134,6 +134,12 @@ export class TranscodeStream implements MediaStream {
     this.pump();
   }
 
+  /**
+   * A re-encoded stream cannot start over on its own: the decoder needs the sender's next keyframe,
+   * and `-force_key_frames source` makes that one a keyframe of the output too.
+   */
+  requestKeyframe(): void {}
+
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;

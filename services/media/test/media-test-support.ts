@@ -112,6 +112,10 @@ export class MediaTestRig {
     this.routerBus.publish(Subjects.mediaCallEnded, {}, { callId });
   }
 
+  requestKeyframe(callId: string): void {
+    this.routerBus.publish(Subjects.mediaKeyframeRequest, {}, { callId });
+  }
+
   outputsOf(callId: string, streamTag?: string): MediaOutput[] {
     return this.outputs.filter((o) => o.callId === callId && (streamTag === undefined || o.streamTag === streamTag));
   }

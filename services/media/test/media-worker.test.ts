@@ -179,6 +179,21 @@ describe('media worker', () => {
     expect(args[args.indexOf('-cpu-used') + 1]).toBe('4');
   });
 
+  test('a keyframe request for the call makes its next video packet a keyframe', async () => {
+    const callId = token('call');
+    for (let n = 0; n < 5; n++) {
+      send(replica, { callId, kind: 'video', body: i420Frame(n), profileJson: VIDEO_PROFILE });
+      await eventually(() => outputsOf(callId).length === n + 1, `packet ${n + 1}`);
+    }
+    expect(outputsOf(callId).map((o) => o.keyframe)).toEqual([true, false, false, false, false]);
+    rig.requestKeyframe(callId);
+    await new Promise((r) => setTimeout(r, 200)); // the request travels over NATS like the frames
+    send(replica, { callId, kind: 'video', body: i420Frame(5), profileJson: VIDEO_PROFILE });
+    send(replica, { callId, kind: 'video', body: i420Frame(6), profileJson: VIDEO_PROFILE });
+    await eventually(() => outputsOf(callId).length === 7, 'two packets after the request');
+    expect(outputsOf(callId).slice(5).map((o) => o.keyframe)).toEqual([true, false]);
+  });
+
   test('heartbeats carry the replica id, its streams and CPU time', async () => {
     const callId = token('call');
     send(replica, { callId, kind: 'audio', body: pcmFrame(), profileJson: AUDIO_PROFILE });

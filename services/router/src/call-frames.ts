@@ -75,6 +75,7 @@ export class CallFrames {
       mediaJson: answer.media && stringifyJson(answer.media), transportJson: answer.transport && stringifyJson(answer.transport),
     });
     await this.options.signals.send(change.call, this.forwarded(inbound, frame), change.others);
+    if (answer.accept) this.options.signals.joined(change.call.callId);
     if (change.ended) {
       // The rejection left nobody to talk to: the others hear that the call is over, not only the answer.
       await this.options.signals.sendEnd(change.call, { reason: 'hangup', cause: 'rejected', device: inbound.deviceId, callEnded: true, event: 'end' }, change.others);

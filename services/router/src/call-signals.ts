@@ -9,6 +9,8 @@ export interface CallSignalsOptions {
   readonly logger: Logger;
   /** Told when a call is over for everyone (the media service then closes its encoders). */
   readonly onCallEnded?: (callId: string) => void;
+  /** Told when a participant joined a call (its video encoders then send a keyframe for it). */
+  readonly onJoined?: (callId: string) => void;
 }
 
 /**
@@ -30,6 +32,16 @@ export class CallSignals {
     } catch (err) {
       // Encoders of an ended call also close when their stream goes idle.
       this.options.logger.warn({ err, callId }, 'could not announce the end of a call');
+    }
+  }
+
+  /** A participant accepted the call: it needs a keyframe before it can show any video. */
+  joined(callId: string): void {
+    try {
+      this.options.onJoined?.(callId);
+    } catch (err) {
+      // Without it the new participant waits for the encoder's periodic keyframe.
+      this.options.logger.warn({ err, callId }, 'could not ask for a keyframe');
     }
   }
 

@@ -45,7 +45,9 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   const callStore = new CallStore(pool);
   registerActiveCallsGauge(telemetry.registry, () => callStore.countActive());
   const callSignals = new CallSignals({
-    fanOut, logger, onCallEnded: (callId) => bus.publish(Subjects.mediaCallEnded, {}, { callId }),
+    fanOut, logger,
+    onCallEnded: (callId) => bus.publish(Subjects.mediaCallEnded, {}, { callId }),
+    onJoined: (callId) => bus.publish(Subjects.mediaKeyframeRequest, {}, { callId }),
   });
   const calls = new CallFrames({
     store: callStore, membership, signals: callSignals, localDomain: config.server.domain!,

@@ -135,6 +135,8 @@ describe('a two-party call', () => {
     expect(control(await request(b!, late))).toEqual({ ack: late.sequence, call_id: callId, reason: 'hangup' });
     // Anything else on it is unknown_call.
     expect(control(await request(b!, answerFrame(channel, callId, true)))).toMatchObject({ error: 'unknown_call' });
+    // The media service heard that b joined (a keyframe for it) and that the call ended (close encoders).
+    expect(h.mediaSignals.filter((m) => m.callId === callId)).toEqual([{ signal: 'joined', callId }, { signal: 'ended', callId }]);
   });
 
   test('a rejection ends the call for both: the caller gets the answer and a CallEnd', async () => {

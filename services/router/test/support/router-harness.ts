@@ -69,6 +69,8 @@ export class RouterHarness {
     private readonly loop: InboundLoop,
     private readonly notices: NoticeLoop,
     private readonly cleanup: Array<() => unknown>,
+    /** What the call frames told the media service (call ended, participant joined), in order. */
+    readonly mediaSignals: Array<{ signal: 'ended' | 'joined'; callId: string }>,
   ) {}
 
   static async start(callOptions: HarnessCallOptions = {}): Promise<RouterHarness> {
@@ -110,7 +112,12 @@ export class RouterHarness {
     const metrics = routerMetrics(registry);
     const callStore = new CallStore(db.pool);
     registerActiveCallsGauge(registry, () => callStore.countActive());
-    const signals = new CallSignals({ fanOut, logger: silent });
+    const mediaSignals: Array<{ signal: 'ended' | 'joined'; callId: string }> = [];
+    const signals = new CallSignals({
+      fanOut, logger: silent,
+      onCallEnded: (callId) => mediaSignals.push({ signal: 'ended', callId }),
+      onJoined: (callId) => mediaSignals.push({ signal: 'joined', callId }),
+    });
     const calls = new CallFrames({
       store: callStore, membership, signals, localDomain: 'example.org', callsTotal: metrics.callsTotal,
       ringTimeoutSeconds: callOptions.ringTimeoutSeconds ?? 60, maxParticipants: callOptions.maxParticipants ?? 16,
@@ -137,7 +144,7 @@ export class RouterHarness {
     cleanup.push(() => sweeper.stop());
     cleanup.push(() => notices.stop());
     cleanup.push(() => loop.stop());
-    const harness = new RouterHarness(db, relayQueue, routes, membership, callStore, registry, bus, loop, notices, cleanup);
+    const harness = new RouterHarness(db, relayQueue, routes, membership, callStore, registry, bus, loop, notices, cleanup, mediaSignals);
     await harness.listen();
     return harness;
   }

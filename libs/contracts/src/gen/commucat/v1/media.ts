@@ -101,6 +101,15 @@ export interface MediaCallEnded {
   callId: string;
 }
 
+/**
+ * Someone needs a fresh picture of a call's video (a participant just joined): router → every
+ * media replica, whose raw-video encoders of that call start over with a keyframe. Re-encoded
+ * streams follow the sender's keyframes.
+ */
+export interface MediaKeyframeRequest {
+  callId: string;
+}
+
 function createBaseMediaInput(): MediaInput {
   return {
     callId: "",
@@ -1046,6 +1055,79 @@ export const MediaCallEnded: MessageFns<MediaCallEnded> = {
   },
   fromPartial<I extends Exact<DeepPartial<MediaCallEnded>, I>>(object: I): MediaCallEnded {
     const message = createBaseMediaCallEnded();
+    message.callId = object.callId ?? "";
+    return message;
+  },
+};
+
+function createBaseMediaKeyframeRequest(): MediaKeyframeRequest {
+  return { callId: "" };
+}
+
+export const MediaKeyframeRequest: MessageFns<MediaKeyframeRequest> = {
+  encode(message: MediaKeyframeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.callId !== "") {
+      writer.uint32(10).string(message.callId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MediaKeyframeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMediaKeyframeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.callId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MediaKeyframeRequest {
+    return {
+      callId: isSet(object.callId)
+        ? globalThis.String(object.callId)
+        : isSet(object.call_id)
+        ? globalThis.String(object.call_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MediaKeyframeRequest): unknown {
+    const obj: any = {};
+    if (message.callId !== "") {
+      obj.callId = message.callId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MediaKeyframeRequest>, I>>(base?: I): MediaKeyframeRequest {
+    return MediaKeyframeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MediaKeyframeRequest>, I>>(object: I): MediaKeyframeRequest {
+    const message = createBaseMediaKeyframeRequest();
     message.callId = object.callId ?? "";
     return message;
   },
