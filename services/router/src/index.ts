@@ -46,3 +46,8 @@ export type { JoinRequest } from './payloads.js';
 export { RouterError, isRouterError } from './errors.js';
 export type { RouterErrorCode } from './errors.js';
 export { FLEET_CALL_DEADLINE_MS, MAX_CHANNEL_MEMBERS } from './limits.js';
+export { MediaFrames, type MediaFramesOptions } from './media-frames.js';
+export { MediaReplicas, MEDIA_REPLICA_TIMEOUT_MS } from './media-replicas.js';
+export { planDelivery, type DeliveryPlan, type TranscodeGroup } from './media-plan.js';
+export { CallStatsRecorder } from './call-stats-recorder.js';
+export { summariseCallStats, type CallStatsSummary, type StreamSummary } from './call-stats-summary.js';

@@ -7,6 +7,7 @@ import { CallDisconnects } from './call-disconnects.js';
 import { CallFrames } from './call-frames.js';
 import { CallPresenceLoop } from './call-presence-loop.js';
 import { CallSignals } from './call-signals.js';
+import { CallStatsRecorder } from './call-stats-recorder.js';
 import { CallStore } from './call-store.js';
 import { CallSweeper } from './call-sweeper.js';
 import { FanOut } from './fan-out.js';
@@ -43,10 +44,14 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   const fanOut = new FanOut({ relay, presence, bus, logger, federation, stopping: stopping.signal });
   const metrics = routerMetrics(telemetry.registry);
   const callStore = new CallStore(pool);
+  const callStats = new CallStatsRecorder(callStore, telemetry.registry, logger);
   registerActiveCallsGauge(telemetry.registry, () => callStore.countActive());
   const callSignals = new CallSignals({
     fanOut, logger,
-    onCallEnded: (callId) => bus.publish(Subjects.mediaCallEnded, {}, { callId }),
+    onCallEnded: (callId) => {
+      bus.publish(Subjects.mediaCallEnded, {}, { callId });
+      callStats.record(callId).catch((err: unknown) => logger.warn({ err, callId }, 'could not aggregate the stats of an ended call'));
+    },
     onJoined: (callId) => bus.publish(Subjects.mediaKeyframeRequest, {}, { callId }),
   });
   const calls = new CallFrames({
