@@ -1,30 +1,10 @@
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { type Bus, connectBus, Subjects } from '@commucat/bus';
+import { cli } from '../support/cli-run';
 import { TestFleet } from '../support/fleet';
 
 // `commucat-cli call-simulate` as shipped (the built dist/main.js) against a fleet's real media replica.
 jest.setTimeout(120_000);
 
-const CLI = path.resolve(__dirname, '../../services/cli/dist/main.js');
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 interface KindReport {
   streams: number;

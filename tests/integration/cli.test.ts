@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createDeviceIdentity } from '@commucat/client';
 import { certificateFromJson } from '@commucat/crypto';
+import { cli, type CliRun } from '../support/cli-run';
 import { TestFleet } from '../support/fleet';
 import { connectTo, newIdentity } from '../support/fleet-client';
 import { freePort } from '../support/ports';
@@ -11,25 +11,6 @@ import { freePort } from '../support/ports';
 // The operator CLI as shipped: the built services/cli/dist/main.js, run against a real fleet.
 jest.setTimeout(120_000);
 
-const CLI = path.resolve(__dirname, '../../services/cli/dist/main.js');
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** --json must give exactly one JSON document on stdout. */
 function json<T = Record<string, unknown>>(run: CliRun): T {

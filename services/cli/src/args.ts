@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { CallSimulateOptions } from './commands/call-simulate';
 import { usageError } from './errors';
 
 /** Flags every command takes. */
@@ -19,15 +20,7 @@ export type Command =
   | { readonly name: 'rotate-keys'; readonly userId: string; readonly deviceId?: string; readonly out: string; readonly force: boolean }
   | { readonly name: 'diagnose'; readonly timeoutMs: number }
   | { readonly name: 'federation-outbox'; readonly deadLimit: number }
-  | {
-      readonly name: 'call-simulate';
-      readonly audioStreams: number;
-      readonly videoStreams: number;
-      readonly seconds: number;
-      readonly width: number;
-      readonly height: number;
-      readonly fps: number;
-    };
+  | ({ readonly name: 'call-simulate' } & CallSimulateOptions);
 
 export type ParsedCommandLine = CommonOptions & { readonly command: Command };
 
