@@ -3,6 +3,7 @@ import { connectBus } from '@commucat/bus';
 import { runService } from '@commucat/service-kit';
 import { mediaMetrics } from './media-metrics.js';
 import { MediaWorker } from './media-worker.js';
+import { warmUpVideoEncoder } from './warm-up.js';
 
 // The gRPC server carries only the health service (diagnose checks it); media itself moves over NATS.
 runService('media', async ({ config, logger, runtime, telemetry }) => {
@@ -10,6 +11,8 @@ runService('media', async ({ config, logger, runtime, telemetry }) => {
   runtime.onShutdown(() => bus.drain());
   runtime.addReadinessCheck('nats', () => bus.ready());
   const replicaId = config.fleet.mediaReplicaId;
+  // Before the first heartbeat: routers send a replica frames as soon as they hear of it.
+  await warmUpVideoEncoder();
   const tuning = { opusComplexity: config.media.opusComplexity, vp8CpuUsed: config.media.vp8CpuUsed };
   const worker = new MediaWorker({ bus, replicaId, logger, metrics: mediaMetrics(telemetry.registry), tuning });
   await worker.start();
