@@ -1,19 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { runCli } from '../src/run';
+import { Capture, emptyConfigFile } from './support/cli-capture';
 
-class Capture {
-  text = '';
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
-
-const CONFIG = path.join(mkdtempSync(path.join(tmpdir(), 'cli-simulate-')), 'commucat.toml');
-writeFileSync(CONFIG, '');
+const CONFIG = emptyConfigFile('cli-simulate');
 
 async function closedPort(): Promise<number> {
   const server = createServer();

@@ -1,20 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { runCli } from '../src/run';
-
-class Capture {
-  text = '';
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
+import { Capture, emptyConfigFile } from './support/cli-capture';
 
 // An empty config file: only the variables each test passes count.
-const CONFIG = path.join(mkdtempSync(path.join(tmpdir(), 'cli-run-')), 'commucat.toml');
-writeFileSync(CONFIG, '');
+const CONFIG = emptyConfigFile('cli-run');
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const stdout = new Capture();

@@ -1,5 +1,4 @@
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { credentials, status } from '@grpc/grpc-js';
@@ -10,8 +9,8 @@ import { RestApi } from '../src/rest/rest-api';
 import type { DeviceRotationSettings, RestDeps } from '../src/rest/rest-deps';
 import { restRoutes } from '../src/rest/rest-routes';
 import { SecurityStats } from '../src/rest/security-stats';
+import { jsonCall, type JsonReply } from './support/json-call';
 
-interface Reply { status: number; json: any }
 
 const roomy = { burst: 10_000, windowMs: 1000, penaltyMs: 0 };
 
@@ -20,7 +19,7 @@ const roomy = { burst: 10_000, windowMs: 1000, penaltyMs: 0 };
  * all decided before directory is asked (directory here is an address nobody listens on; the
  * rotation itself is covered by the directory unit tests and tests/integration/device-rotation).
  */
-async function serve(deviceRotation: DeviceRotationSettings | undefined): Promise<{ call: (method: string, path: string, body?: unknown, token?: string) => Promise<Reply>; close: () => void }> {
+async function serve(deviceRotation: DeviceRotationSettings | undefined): Promise<{ call: (method: string, path: string, body?: unknown, token?: string) => Promise<JsonReply>; close: () => void }> {
   const registry = new Registry();
   const deps: RestDeps = {
     directory: new DirectoryServiceClient('127.0.0.1:1', credentials.createInsecure()),
@@ -44,21 +43,7 @@ async function serve(deviceRotation: DeviceRotationSettings | undefined): Promis
   });
   const server = http.createServer((req, res) => api.handle(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const call = (method: string, path: string, body?: unknown, token?: string): Promise<Reply> => new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {};
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const req = http.request({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : undefined });
-      });
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
-  });
+  const call = (method: string, path: string, body?: unknown, token?: string): Promise<JsonReply> => jsonCall(server, method, path, { token, body });
   return { call, close: () => { server.close(); limiter.close(); } };
 }
 

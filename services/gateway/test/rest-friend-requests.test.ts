@@ -1,5 +1,4 @@
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Ajv2020 from 'ajv/dist/2020';
 import pino from 'pino';
 import { Counter, Registry } from 'prom-client';
@@ -11,8 +10,8 @@ import { RestApi } from '../src/rest/rest-api';
 import type { RestDeps } from '../src/rest/rest-deps';
 import { restRoutes } from '../src/rest/rest-routes';
 import { SecurityStats } from '../src/rest/security-stats';
+import { jsonCall, type JsonReply } from './support/json-call';
 
-interface Reply { status: number; json: any }
 
 /**
  * The friend-request routes end to end in-process: this REST edge, the real directory over a
@@ -53,23 +52,7 @@ afterAll(async () => {
 });
 afterEach(() => { dir.federation.down = false; });
 
-function call(method: string, path: string, token?: string, body?: unknown): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {};
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const req = http.request({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : undefined });
-      });
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const call = (method: string, path: string, token?: string, body?: unknown): Promise<JsonReply> => jsonCall(server, method, path, { token, body });
 
 /** The body matches the component the OpenAPI document names for this status. */
 function matchesDocument(path: string, status: number, body: unknown): boolean {
