@@ -1,16 +1,8 @@
-import { createServer } from 'node:net';
 import { runCli } from '../src/run';
-import { Capture, emptyConfigFile } from './support/cli-capture';
+import { Capture, closedPort, emptyConfigFile } from './support/cli-capture';
 
 const CONFIG = emptyConfigFile('cli-simulate');
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('commucat-cli call-simulate', () => {
   it('is listed in --help and has its own help topic', async () => {

@@ -1,6 +1,5 @@
-import { createServer } from 'node:net';
 import { runCli } from '../src/run';
-import { Capture, emptyConfigFile } from './support/cli-capture';
+import { Capture, closedPort, emptyConfigFile } from './support/cli-capture';
 
 // An empty config file: only the variables each test passes count.
 const CONFIG = emptyConfigFile('cli-run');
@@ -12,14 +11,6 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** A loopback port with nothing listening on it (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('runCli', () => {
   it('prints usage with every command and the exit codes on --help, exit 0', async () => {

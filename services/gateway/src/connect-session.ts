@@ -6,10 +6,11 @@ import {
 } from '@commucat/ccp1';
 import { NoiseHandshake, bytesToHex, hexToBytes } from '@commucat/crypto';
 import { HelloVerdict, type AuthorizeHelloResponse, type MediaFraming } from '@commucat/contracts';
+import { MEDIA_HEADER_CAPABILITY } from '@commucat/media-format';
 import type { Logger } from 'pino';
 import { clientAcknowledgedSeqs } from './client-acks.js';
 import { DeliveryStream } from './delivery-stream.js';
-import { isMediaFrame, MEDIA_HEADER_CAPABILITY } from './media-framing.js';
+import { isMediaFrame } from './media-framing.js';
 import { HandshakeError, invalidRequest, keyExpired } from './handshake-error.js';
 import { parseHello, type ParsedHello } from './hello.js';
 import { noiseKeyJson } from './key-catalog-json.js';

@@ -1,10 +1,6 @@
 import { FrameType, type Frame } from '@commucat/ccp1';
 import type { MediaFraming } from '@commucat/contracts';
-
-/** The Hello capability that asks for the 3-byte media header (spec calls-media §4.7). */
-export const MEDIA_HEADER_CAPABILITY = 'media-header-v1';
-const MEDIA_HEADER_VERSION = 1;
-const MEDIA_HEADER_BYTES = 3;
+import { MEDIA_HEADER_BYTES, MEDIA_HEADER_VERSION } from '@commucat/media-format';
 
 export const isMediaFrame = (type: FrameType): boolean => type === FrameType.VoiceFrame || type === FrameType.VideoFrame;
 

@@ -1,4 +1,5 @@
 import type { Frame, JsonValue } from '@commucat/ccp1';
+import { AUDIO_CODEC_CODES, CALL_MODES, HARDWARE_ACCELERATIONS, SOURCE_MODE_CODES, VIDEO_CODEC_CODES } from '@commucat/media-format';
 import { RouterError } from './errors.js';
 import { isJsonObject, type JsonObject } from './payloads.js';
 
@@ -89,12 +90,11 @@ const struct = (fields: Readonly<Record<string, FieldRule>>): Check => (value, p
   checkFields(value, path, fields);
 };
 
-// §2.1 enumerations.
-const AUDIO_CODECS = ['opus', 'raw_pcm'];
-const VIDEO_CODECS = ['raw_i420', 'vp8', 'vp9', 'h264_baseline', 'h264_main', 'h265_main', 'av1_main'];
-const SOURCE_MODES = ['encoded', 'raw', 'hybrid'];
-const HARDWARE = ['cpu', 'nvidia', 'amd', 'intel', 'apple'];
-const CALL_MODES = ['full_duplex', 'half_duplex'];
+// §2.1 enumerations: the media ones are @commucat/media-format's tables.
+const AUDIO_CODECS = AUDIO_CODEC_CODES;
+const VIDEO_CODECS = VIDEO_CODEC_CODES;
+const SOURCE_MODES = SOURCE_MODE_CODES;
+const HARDWARE = HARDWARE_ACCELERATIONS;
 const PROTOCOLS = ['tcp', 'udp'];
 const CANDIDATE_TYPES = ['host', 'srflx', 'prflx', 'relay'];
 const TCP_TYPES = ['active', 'passive', 'so'];

@@ -8,7 +8,7 @@ import {
 } from '@commucat/media-format';
 import type { CallStore, MediaSession } from './call-store.js';
 import type { FanOut } from './fan-out.js';
-import { planDelivery } from './media-plan.js';
+import { planDelivery, receiverProfile } from './media-plan.js';
 import type { MediaReplicas } from './media-replicas.js';
 import type { MembershipStore } from './membership-store.js';
 import { ackReply, errorReply } from './replies.js';
@@ -38,6 +38,16 @@ function callCodec(kind: MediaKind, profile: CallMediaProfile): MediaCodec {
   return profile.video ? selectVideoTarget(profile.video) : 'vp8';
 }
 
+/** A live call as media frames need it: the stored session plus its parsed profiles. */
+interface CallMedia {
+  readonly session: MediaSession;
+  /** The sender's profile (what it sends), as JSON for the media service and parsed. */
+  readonly profileJson: string;
+  readonly profile: CallMediaProfile;
+  /** The other accepted participants with their parsed profiles (undefined: treat like the sender). */
+  readonly receivers: ReadonlyArray<{ deviceId: string; profile: CallMediaProfile | undefined }>;
+}
+
 /** The profile the sender's media follows; an offer without `media` means the spec's defaults (§2.3). */
 function senderProfileJson(session: MediaSession): string {
   return session.senderMediaJson ?? session.mediaJson ?? JSON.stringify(DEFAULT_CALL_MEDIA_PROFILE);
@@ -59,7 +69,7 @@ function framingOf(payload: MediaPayload, hasHeader: boolean): MediaFraming {
  */
 export class MediaFrames {
   private readonly subscriptions: BusSubscription[] = [];
-  private readonly sessions = new Map<string, { at: number; session: MediaSession }>();
+  private readonly sessions = new Map<string, { at: number; call: CallMedia }>();
 
   constructor(private readonly options: MediaFramesOptions) {}
 
@@ -103,32 +113,31 @@ export class MediaFrames {
   private async route(inbound: InboundFrame, frame: Frame): Promise<void> {
     const { fanOut } = this.options;
     const body = frame.payload.kind === 'opaque' ? Buffer.from(frame.payload.bytes) : Buffer.alloc(0);
-    const session = await this.session(frame.channel, inbound.deviceId);
+    const call = await this.callMedia(frame.channel, inbound.deviceId);
     const base = { channelId: frame.channel, senderDeviceId: inbound.deviceId, messageId: '', frame: inbound.frame };
-    if (!session) {
+    if (!call) {
       const recipients = await this.options.membership.recipientsOf(frame.channel, inbound.deviceId);
       if (!recipients) throw new MediaError('bad_envelope', `device ${inbound.deviceId} is neither in a call nor a member of channel ${frame.channel}`);
       await fanOut.deliverLive(base, recipients, { routesMaxAgeMs: ROUTES_MAX_AGE_MS });
       return;
     }
     const kind = kindOf(frame.type);
-    const profileJson = senderProfileJson(session);
-    const profile = parseCallMediaProfileJson(profileJson);
+    const { session, profile } = call;
     const payload = parseMediaPayload(kind, body, inbound.mediaHeader ? { header: true } : { header: false, codec: callCodec(kind, profile) });
     const decision = decideMediaProcessing(payload, profile);
     if (decision.action === 'drop') throw decision.error;
     if (decision.action === 'transcode') {
       // Raw frames: one stream at the call's profile for every other participant.
-      this.sendToMedia(session, inbound, frame.channel, kind, payload.body, { recipients: session.others.map((o) => o.deviceId) });
+      this.sendToMedia(call, inbound, frame.channel, kind, payload.body, { recipients: session.others.map((o) => o.deviceId) });
       return;
     }
     // Already encoded: each receiver's own profile decides whether it takes the stream as it is.
     const plan = kind === 'video'
-      ? planDelivery({ kind, source: 'encoded', codec: payload.codec, resolution: profile.video?.max_resolution }, session.others)
+      ? planDelivery({ kind, source: 'encoded', codec: payload.codec, resolution: profile.video?.max_resolution }, call.receivers)
       : { forward: session.others.map((o) => o.deviceId), transcode: [], undeliverable: [] };
     await fanOut.deliverLive({ ...base, media: framingOf(payload, inbound.mediaHeader) }, plan.forward, { routesMaxAgeMs: ROUTES_MAX_AGE_MS });
     for (const group of plan.transcode) {
-      this.sendToMedia(session, inbound, frame.channel, kind, payload.body, {
+      this.sendToMedia(call, inbound, frame.channel, kind, payload.body, {
         recipients: group.recipients, sourceCodec: payload.codec, tag: group.tag,
         width: group.resolution?.width ?? 0, height: group.resolution?.height ?? 0,
       });
@@ -138,15 +147,16 @@ export class MediaFrames {
 
   /** Hands a frame to the media replica the call hashes to. */
   private sendToMedia(
-    session: MediaSession, inbound: InboundFrame, channelId: number, kind: MediaKind, body: Buffer,
+    call: CallMedia, inbound: InboundFrame, channelId: number, kind: MediaKind, body: Buffer,
     stream: { recipients: string[]; sourceCodec?: string; tag?: string; width?: number; height?: number },
   ): void {
     if (stream.recipients.length === 0) return;
+    const { session } = call;
     const replica = this.options.replicas.pick(session.callId);
     if (!replica) throw new Error('no media replica is alive');
     this.options.bus.publish(Subjects.mediaInput, { replicaId: replica }, {
       callId: session.callId, channelId, senderDeviceId: inbound.deviceId, kind, body,
-      profileJson: senderProfileJson(session), recipientDeviceIds: stream.recipients,
+      profileJson: call.profileJson, recipientDeviceIds: stream.recipients,
       receivedAtUs: Date.now() * 1000, sourceCodec: stream.sourceCodec ?? '', targetWidth: stream.width ?? 0,
       targetHeight: stream.height ?? 0, streamTag: stream.tag ?? '',
     });
@@ -172,17 +182,28 @@ export class MediaFrames {
       .catch((err: unknown) => this.options.logger.warn({ err, callId: refused.callId }, 'could not tell the sender about a refused media frame'));
   }
 
-  private async session(channelId: number, deviceId: string): Promise<MediaSession | undefined> {
+  /**
+   * The sender's live call with its profiles parsed once per lookup, not per frame (media comes
+   * 50 times a second per stream). A profile that does not parse throws MediaError and is not cached.
+   */
+  private async callMedia(channelId: number, deviceId: string): Promise<CallMedia | undefined> {
     const key = `${channelId}\0${deviceId}`;
     const now = Date.now();
     const cached = this.sessions.get(key);
-    if (cached && now - cached.at <= (this.options.sessionCacheMs ?? SESSION_CACHE_MS)) return cached.session;
+    if (cached && now - cached.at <= (this.options.sessionCacheMs ?? SESSION_CACHE_MS)) return cached.call;
     const session = await this.options.calls.mediaSession(channelId, deviceId);
     // Only calls are cached: a frame right after an accept must already find its call.
     if (!session) return undefined;
+    const profileJson = senderProfileJson(session);
+    const call: CallMedia = {
+      session,
+      profileJson,
+      profile: parseCallMediaProfileJson(profileJson),
+      receivers: session.others.map((o) => ({ deviceId: o.deviceId, profile: receiverProfile(o.mediaJson) })),
+    };
     if (this.sessions.size > 10_000) this.sessions.clear();
-    this.sessions.set(key, { at: now, session });
-    return session;
+    this.sessions.set(key, { at: now, call });
+    return call;
   }
 
   private reply(inbound: InboundFrame, frame: Buffer): void {

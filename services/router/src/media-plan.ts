@@ -16,23 +16,27 @@ export interface DeliveryPlan {
 }
 
 /**
+ * A receiver's profile from its stored JSON: none at all (an offer without `media`) is the spec's
+ * default profile, which has no video; JSON that no longer parses (it was checked at offer/answer
+ * time) is undefined, and such a receiver is treated like the sender.
+ */
+export function receiverProfile(mediaJson: string | undefined): CallMediaProfile | undefined {
+  try {
+    return mediaJson === undefined ? parseCallMediaProfile(undefined) : parseCallMediaProfileJson(mediaJson);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Per-subscriber delivery of one sender stream (spec calls-media §4.2 without its anchor): each
  * receiver's own profile decides; receivers needing the same codec and size share one stream.
  */
-export function planDelivery(sender: SenderStream, receivers: ReadonlyArray<{ deviceId: string; mediaJson: string | undefined }>): DeliveryPlan {
+export function planDelivery(sender: SenderStream, receivers: ReadonlyArray<{ deviceId: string; profile: CallMediaProfile | undefined }>): DeliveryPlan {
   const plan: DeliveryPlan = { forward: [], transcode: [], undeliverable: [] };
   const groups = new Map<string, TranscodeGroup>();
   for (const receiver of receivers) {
-    let profile: CallMediaProfile;
-    try {
-      // No profile at all (an offer without `media`): the spec's default profile, which has no video.
-      profile = receiver.mediaJson === undefined ? parseCallMediaProfile(undefined) : parseCallMediaProfileJson(receiver.mediaJson);
-    } catch {
-      // A profile that no longer parses (it was checked at offer/answer time): treat it as the sender's.
-      plan.forward.push(receiver.deviceId);
-      continue;
-    }
-    const decision = planForReceiver(sender, profile);
+    const decision = receiver.profile === undefined ? { plan: 'forward' as const } : planForReceiver(sender, receiver.profile);
     if (decision.plan === 'forward') {
       plan.forward.push(receiver.deviceId);
     } else if (decision.plan === 'undeliverable') {

@@ -1,7 +1,11 @@
-import { planDelivery } from '../src/media-plan';
+import { planDelivery as planWithProfiles, receiverProfile } from '../src/media-plan';
 
 const video = (codec: string, width: number, height: number, preferred: string[] = []) =>
   JSON.stringify({ audio: { codec: 'opus', bitrate: 16_000, sample_rate: 48_000, channels: 1 }, video: { codec, max_bitrate: 500_000, max_resolution: { width, height }, frame_rate: 15, preferred_codecs: preferred } });
+
+/** The receivers as the router caches them: profiles parsed once from their stored JSON. */
+const planDelivery = (sender: Parameters<typeof planWithProfiles>[0], receivers: Array<{ deviceId: string; mediaJson: string | undefined }>) =>
+  planWithProfiles(sender, receivers.map((r) => ({ deviceId: r.deviceId, profile: receiverProfile(r.mediaJson) })));
 
 describe('planDelivery (per-subscriber transcoding)', () => {
   const sender = { kind: 'video' as const, source: 'encoded' as const, codec: 'vp9' as const, resolution: { width: 640, height: 360 } };
