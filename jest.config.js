@@ -22,5 +22,11 @@ module.exports = {
     // Benchmarks that need whole fleets (e.g. two federated ones); only tests/bench/run.sh selects
     // this project, so `make test` (unit, interop, integration by name) never runs it.
     { ...shared, displayName: 'bench', testMatch: ['<rootDir>/tests/bench/jest/**/*.bench.test.ts'] },
+    // Helm chart and rendered-manifest checks (helm, kubeconform from scripts/k8s-tools.sh).
+    { ...shared, displayName: 'chart', testMatch: ['<rootDir>/tests/chart/**/*.test.ts'] },
+    // The fleet run from its container images with podman (images from `make images`).
+    { ...shared, displayName: 'images', testMatch: ['<rootDir>/tests/images/**/*.test.ts'] },
+    // Scenarios against an already running gateway (COMMUCAT_GATEWAY_URL): skaffold verify, helm test.
+    { ...shared, displayName: 'cluster', testMatch: ['<rootDir>/tests/cluster/**/*.test.ts'] },
   ],
 };

@@ -22,3 +22,4 @@ export { fetchServerInfo, serverStaticFromInfo, type FetchServerInfoOptions } fr
 export { buildHello, type HelloInputs } from './hello';
 export { storedCertificateProblem } from './certificate-policy';
 export { saveIdentityState, loadIdentityState, type IdentityState } from './identity-state';
+export { runSmokeCheck, SmokeCheckError, type SmokeCheckOptions, type SmokeCheckResult, type SmokeStep, type SmokeStepName } from './smoke-check';

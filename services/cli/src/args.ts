@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CallSimulateOptions } from './commands/call-simulate';
+import type { SmokeOptions } from './commands/smoke';
 import { usageError } from './errors';
 
 /** Flags every command takes. */
@@ -20,7 +21,8 @@ export type Command =
   | { readonly name: 'rotate-keys'; readonly userId: string; readonly deviceId?: string; readonly out: string; readonly force: boolean }
   | { readonly name: 'diagnose'; readonly timeoutMs: number }
   | { readonly name: 'federation-outbox'; readonly deadLimit: number }
-  | ({ readonly name: 'call-simulate' } & CallSimulateOptions);
+  | ({ readonly name: 'call-simulate' } & CallSimulateOptions)
+  | ({ readonly name: 'smoke' } & SmokeOptions);
 
 export type ParsedCommandLine = CommonOptions & { readonly command: Command };
 
@@ -74,6 +76,7 @@ const MAX_SIMULATED_SECONDS = 3600;
 // NATS carries 1 MiB per message by default; leave room for the MediaInput's other fields.
 const MAX_I420_FRAME_BYTES = 1_000_000;
 const DEFAULT_DEAD_LETTERS = 20;
+const DEFAULT_SMOKE_TIMEOUT_MS = 10_000;
 
 /** Turns argv (without node and the script) into one command; throws CliError('USAGE'). */
 export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
@@ -182,6 +185,18 @@ function parseCommand(name: string, args: string[]): ParsedCommandLine {
       if (parsed.values.help) return { json: false, command: { name: 'help', topic: name } };
       noMorePositionals(parsed, 0, name);
       return { ...common(parsed), command: { name: 'call-simulate', ...parseSimulation(parsed, name) } };
+    }
+    case 'smoke': {
+      const parsed = parse(args, { gateway: { type: 'string' }, ca: { type: 'string' }, insecure: { type: 'boolean' }, timeout: { type: 'string' } }, name);
+      if (parsed.values.help) return { json: false, command: { name: 'help', topic: name } };
+      noMorePositionals(parsed, 0, name);
+      const gateway = nonEmpty(str(parsed, 'gateway') ?? process.env.COMMUCAT_GATEWAY_URL, '--gateway <https://host:port>', name);
+      if (!/^https:\/\/[^/]+(\/connect)?\/?$/.test(gateway)) throw usageError(`${name}: --gateway must be https://host:port (optionally ending in /connect), got ${JSON.stringify(gateway)}`);
+      const ca = str(parsed, 'ca');
+      const insecure = parsed.values.insecure === true;
+      if (ca !== undefined && insecure) throw usageError(`${name}: give --ca <file> or --insecure, not both`);
+      const timeoutMs = wholeNumber(parsed, 'timeout', 100, 600_000, DEFAULT_SMOKE_TIMEOUT_MS, name);
+      return { ...common(parsed), command: { name: 'smoke', gateway, insecure, timeoutMs, ...(ca !== undefined ? { caFile: ca } : {}) } };
     }
     default:
       throw usageError(`unknown command ${JSON.stringify(name)}`);

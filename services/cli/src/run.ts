@@ -6,6 +6,7 @@ import { federationOutbox } from './commands/federation';
 import { runMigrate } from './commands/migrate';
 import { registerUser } from './commands/register-user';
 import { rotateKeys } from './commands/rotate-keys';
+import { smoke } from './commands/smoke';
 import { revokeSessions } from './commands/sessions';
 import { CliError, ExitCode } from './errors';
 import { loadCliConfig } from './load-config';
@@ -40,6 +41,11 @@ async function execute(parsed: ParsedCommandLine, output: Output, env: NodeJS.Pr
   const { command } = parsed;
   if (command.name === 'help') {
     stdout.write(usageFor(command.topic));
+    return ExitCode.ok;
+  }
+  // The smoke check talks only to the gateway, like a client: it needs no fleet configuration.
+  if (command.name === 'smoke') {
+    await smoke(output, command);
     return ExitCode.ok;
   }
   const config = loadCliConfig(parsed.config, env);

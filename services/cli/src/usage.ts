@@ -33,6 +33,9 @@ commands:
   call-simulate --audio <n> --video <m> [--seconds <s>] [--width <w> --height <h>] [--fps <f>]
                                        drive synthetic raw streams through the media service;
                                        prints latency p50/p99, real-time factor, drops and CPU
+  smoke --gateway <https://host:port> [--ca <pem> | --insecure] [--timeout <ms>]
+                                       two new devices sign up through the gateway and exchange a
+                                       message (the Helm test; needs auto-approval on the server)
 
 The directory, secrets and federation are reached at fleet.directory_addr /
 fleet.secrets_addr / fleet.federation_addr (COMMUCAT_DIRECTORY_ADDR, COMMUCAT_SECRETS_ADDR,
@@ -97,6 +100,17 @@ total media CPU and this CLI's own CPU. --json: {"seconds","elapsed_ms","video_s
 "video","refused_codes","replicas":[...],"media_cpu_percent","cli_cpu_percent"}.
 Exit 1 when a simulated kind got no output at all or any frame was refused; 3 when NATS or every
 media replica is unreachable.`,
+  smoke: `usage: commucat-cli smoke --gateway <https://host:port> [--ca <pem file> | --insecure]
+                          [--timeout <ms>] [--json]
+
+End-to-end check of a deployment, as a client sees it: fetches /api/server-info, signs up two
+new devices (handles smoke-<random>-a/-b) through the Noise XK handshake, joins both to one
+random channel, sends a message from the first and waits for the second to receive exactly it,
+then leaves. Needs the server to approve new devices automatically (auth auto-approval). Reads no
+commucat.toml. --gateway defaults to $COMMUCAT_GATEWAY_URL; --timeout is per step (default
+10000). Output: the steps with their durations; --json: {"ok","gateway","domain","channel",
+"sender","receiver","steps":[{step,ms}]}. Exit 1 when a step failed (the message names it), 3
+when the gateway could not be reached.`,
   diagnose: `usage: commucat-cli diagnose [--timeout <ms>] [--json]
 
 Runs every check at once (default timeout 3000 ms each) and prints a table of component,
