@@ -3,13 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/commucat/cargo-target
 
-.PHONY: help up down status diagnose deps build test test-unit test-interop test-integration bench proto clean
+.PHONY: help up down status diagnose deps build test test-unit test-interop test-integration test-chart bench proto clean
 
 help:
 	@echo "make up      install what is missing, build, start the whole fleet, print the gateway URL"
 	@echo "make down    stop the fleet and the local stack"
 	@echo "make diagnose  check the stack and every service of the local fleet"
 	@echo "make test    every suite: unit, interop (Rust harness), integration against the real fleet"
+	@echo "make test-chart  helm lint/template + strict kubeconform of charts/commucat (installs pinned tools once)"
 	@echo "make bench   benchmarks, printed as a table"
 	@echo "make proto   regenerate libs/contracts from proto/"
 
@@ -43,6 +44,9 @@ test-unit: build
 
 test-interop: build
 	bash tests/run-all.sh interop
+
+test-chart: deps
+	bash tests/run-all.sh chart
 
 test-integration: build
 	@bash scripts/stack.sh start

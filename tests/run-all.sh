@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs the suites in order (unit, interop, integration, or the ones named) and ends with one
+# Runs the suites in order (unit, interop, chart, integration, or the ones named) and ends with one
 # closing line "N passed, N failed" over all of them. Exits non-zero if any suite failed.
 set -uo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 suites=("$@")
-[[ ${#suites[@]} -gt 0 ]] || suites=(unit interop integration)
+[[ ${#suites[@]} -gt 0 ]] || suites=(unit interop chart integration)
 
 eval "$(bash scripts/stack.sh env)"
 out=$(mktemp -d)
@@ -24,6 +24,10 @@ for suite in "${suites[@]}"; do
     interop)
       echo "=== building the Rust interop harness and writing its vectors ==="
       if bash tests/interop/run.sh vectors; then run_jest interop --runInBand; else status=1; echo "interop harness failed" >&2; fi
+      ;;
+    chart)
+      echo "=== helm, kubeconform and the Kubernetes 1.30 schemas (pinned, cached) ==="
+      if bash scripts/k8s-tools.sh install; then run_jest chart; else status=1; echo "k8s tools install failed" >&2; fi
       ;;
     integration) run_jest integration --runInBand ;;
     *) echo "unknown suite $suite" >&2; exit 2 ;;
