@@ -10,6 +10,12 @@ import { stackEnv } from './stack-env';
 
 const ROOT = path.resolve(__dirname, '../..');
 
+/** OTEL_* variables of this process, except OTEL_SERVICE_NAME: each service names itself. */
+function otelEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] =>
+    entry[0].startsWith('OTEL_') && entry[0] !== 'OTEL_SERVICE_NAME' && entry[1] !== undefined));
+}
+
 export type FleetService = 'secrets' | 'directory' | 'presence' | 'relay' | 'router' | 'media' | 'federation' | 'gateway';
 
 interface RunningProcess {
@@ -62,6 +68,9 @@ export class TestFleet {
     const baseEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      // The standard OpenTelemetry settings of the test run reach every service (OTEL_EXPORTER_OTLP_*
+      // points the whole suite's fleets at one collector); opts.env still wins.
+      ...otelEnv(),
       COMMUCAT_CONFIG: configPath,
       COMMUCAT_DOMAIN: domain,
       COMMUCAT_PG_DSN: db.dsn,

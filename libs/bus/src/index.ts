@@ -27,3 +27,4 @@ export { connectBus, REPLY_ERROR_HEADER } from './nats-bus';
 export type { ConnectBusOptions } from './nats-bus';
 export { ensureStream } from './ensure-stream';
 export { RouterNoticePublisher } from './router-notices';
+export { type FrameTiming, timingFromHeaders, timingHeaders } from './timing-headers';

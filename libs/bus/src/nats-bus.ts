@@ -15,11 +15,13 @@ import type {
   SubscribeOptions,
 } from './bus-types';
 import type { BusCodec } from './codec';
+import { busMetrics, noBusMetrics, type BusMetrics, type BusOperation } from './bus-metrics';
 import { BusError } from './errors';
 import { ensureDurableConsumer, ensureStreamWith } from './jetstream-admin';
 import { silentLogger, type BusLogger } from './logger';
 import { runMessageLoop } from './message-loop';
 import { toBusError } from './nats-errors';
+import type { Registry } from '@commucat/telemetry';
 import type { SubjectDef, SubjectParams } from './subject-def';
 import { failSpan, headersToRecord, startIncomingSpan, startOutgoingSpan, type SpanTarget } from './trace-context';
 
@@ -40,6 +42,8 @@ export interface ConnectBusOptions {
    * server without hearing each other (test fleets next to a `make up` fleet). Empty: none.
    */
   namespace?: string;
+  /** The service's registry: NATS failures are counted in commucat_nats_errors_total. */
+  registry?: Registry;
 }
 
 const NAMESPACE = /^[A-Za-z0-9_-]+$/;
@@ -58,7 +62,7 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     await nc.close();
     throw new BusError('invalid_subject', `bus namespace ${JSON.stringify(namespace)} must be letters, digits, '_' or '-'`);
   }
-  return new NatsBus(nc, options.name, options.logger ?? silentLogger, namespace ? `${namespace}.` : '');
+  return new NatsBus(nc, options.name, options.logger ?? silentLogger, namespace ? `${namespace}.` : '', options.registry ? busMetrics(options.registry) : noBusMetrics);
 }
 
 interface TrackedSubscription {
@@ -78,6 +82,7 @@ class NatsBus implements Bus {
     readonly name: string,
     private readonly logger: BusLogger,
     private readonly prefix: string,
+    private readonly metrics: BusMetrics,
   ) {
     this.statusLoop = this.watchStatus();
   }
@@ -91,7 +96,7 @@ class NatsBus implements Bus {
       this.nc.publish(subject, data, { headers });
     } catch (err) {
       failSpan(span, err);
-      throw toBusError(err, 'publish_failed', `publish ${def.name}`);
+      throw this.counted('publish', def.name, toBusError(err, 'publish_failed', `publish ${def.name}`));
     } finally {
       span.end();
     }
@@ -140,7 +145,7 @@ class NatsBus implements Bus {
       }
     } catch (err) {
       failSpan(span, err);
-      throw toBusError(err, 'unavailable', `request ${def.name}`);
+      throw this.counted('request', def.name, toBusError(err, 'unavailable', `request ${def.name}`));
     } finally {
       span.end();
     }
@@ -179,7 +184,7 @@ class NatsBus implements Bus {
       failSpan(span, err);
       const mapped = toBusError(err, 'publish_failed', `durable publish ${def.name}`);
       // No responders on a JetStream publish means no stream captures the subject.
-      throw mapped.code === 'no_responders' ? new BusError('publish_failed', `durable publish ${def.name}: no stream captures ${subject}`, { cause: err }) : mapped;
+      throw this.counted('publish', def.name, mapped.code === 'no_responders' ? new BusError('publish_failed', `durable publish ${def.name}: no stream captures ${subject}`, { cause: err }) : mapped);
     } finally {
       span.end();
     }
@@ -206,6 +211,7 @@ class NatsBus implements Bus {
     }
     const target: SpanTarget = { name: def.name, pattern: def.pattern, subject: filterSubject, queue: options.durable };
     const loop = runMessageLoop(messages, options.concurrency ?? 1, (m) => this.handleDurable(def, target, m, options)).catch((err: unknown) => {
+      this.metrics.error('consume', def.name, 'consumer_stopped');
       this.logger.error({ err, stream: options.stream, durable: options.durable }, 'durable consumer stopped with an error');
     });
     const handle = new DurableConsumerHandle(options.stream, options.durable, messages, loop);
@@ -265,6 +271,12 @@ class NatsBus implements Bus {
     }
   }
 
+  /** Counts a failure the caller is about to see; returns it for the throw. */
+  private counted(operation: BusOperation, subject: string, err: BusError): BusError {
+    this.metrics.error(operation, subject, err.code);
+    return err;
+  }
+
   /** Streams of a namespaced bus carry the namespace too, so fleets sharing a server stay apart. */
   private streamName(name: string): string {
     return this.prefix ? `${name}_${this.prefix.slice(0, -1)}` : name;
@@ -294,6 +306,7 @@ class NatsBus implements Bus {
     const sub = this.nc.subscribe(subject, options.queue === undefined ? {} : { queue: options.queue });
     const target: SpanTarget = { name: def.name, pattern: def.pattern, subject, ...(options.queue === undefined ? {} : { queue: options.queue }) };
     const closed = runMessageLoop(sub, options.concurrency ?? 1, (msg) => process({ ...target, subject: msg.subject }, msg)).catch((err: unknown) => {
+      this.metrics.error('consume', def.name, 'subscription_ended');
       this.logger.error({ err, subject, bus: def.name }, 'subscription ended with an error');
     });
     const handle = new CoreSubscriptionHandle(subject, sub, closed);
@@ -311,6 +324,7 @@ class NatsBus implements Bus {
         await handler(message, { subject: msg.subject, headers: headersToRecord(msg.headers) });
       } catch (err) {
         failSpan(span, err);
+        this.metrics.error('consume', def.name, 'handler_failed');
         this.logger.error({ err, subject: msg.subject, bus: def.name }, 'bus handler failed');
       }
     });
@@ -340,6 +354,7 @@ class NatsBus implements Bus {
         reply = replyCodec.encode(await handler(message, { subject: msg.subject, headers: headersToRecord(msg.headers) }));
       } catch (err) {
         failSpan(span, err);
+        this.metrics.error('serve', def.name, errorCodeOf(err));
         this.logger.error({ err, subject: msg.subject, bus: def.name }, 'bus request handler failed');
         msg.respond(new Uint8Array(0), { headers: errorHeaders(errorCodeOf(err)) });
         return;
@@ -369,6 +384,7 @@ class NatsBus implements Bus {
         m.ack();
       } catch (err) {
         failSpan(span, err);
+        this.metrics.error('consume', def.name, errorCodeOf(err));
         const delay = Math.min((options.nakDelayMs ?? 1000) * 2 ** (deliveryCount - 1), MAX_NAK_DELAY_MS);
         const finalAttempt = options.maxDeliver !== undefined && options.maxDeliver > 0 && deliveryCount >= options.maxDeliver;
         this.logger.error(
@@ -387,6 +403,7 @@ class NatsBus implements Bus {
       return def.codec.decode(data);
     } catch (err) {
       failSpan(span, err);
+      this.metrics.error('decode', def.name, 'decode_failed');
       this.logger.warn({ err, subject, bus: def.name, bytes: data.length }, 'dropping message that failed to decode');
       return DROP;
     }
@@ -397,12 +414,14 @@ class NatsBus implements Bus {
       for await (const status of this.nc.status()) {
         switch (status.type) {
           case 'disconnect':
+            this.metrics.error('connection', 'connection', 'disconnect');
             this.logger.warn({ bus: this.name, server: status.server }, 'NATS disconnected');
             break;
           case 'reconnect':
             this.logger.info({ bus: this.name, server: status.server }, 'NATS reconnected');
             break;
           case 'error':
+            this.metrics.error('connection', 'connection', 'error');
             this.logger.error({ bus: this.name, err: status.error }, 'NATS error');
             break;
           case 'slowConsumer':

@@ -103,7 +103,16 @@ import {
  * |   names and ports: gateway -/9100, secrets 7101/9101, directory 7102/9102, presence 7103/9103,
  * |   router 7104/9104, relay 7105/9105, media 7106/9106, federation 7107/9107
  * | telemetry.log_level                         | COMMUCAT_LOG_LEVEL                    | info                    | fatal error warn info debug trace silent (new) |
- * | telemetry.otlp_endpoint                     | COMMUCAT_OTLP_ENDPOINT                | unset                   | http(s) URL; falls back to OTEL_EXPORTER_OTLP_ENDPOINT (new) |
+ * | telemetry.otlp_endpoint                     | COMMUCAT_OTLP_ENDPOINT                | unset                   | OTLP/HTTP collector, base URL (/v1/traces appended) or full traces URL; falls back to OTEL_EXPORTER_OTLP_ENDPOINT; unset: no export (new) |
+ * |   standard OpenTelemetry variables, read by @commucat/telemetry and the OTel SDK (precedence in
+ * |   libs/telemetry/src/export-settings.ts):
+ * |   OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none: no export (spans still give logs trace ids);
+ * |   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: full traces URL, wins over telemetry.otlp_endpoint;
+ * |   OTEL_EXPORTER_OTLP_HEADERS / _TRACES_HEADERS (key=value,…), _TIMEOUT, _COMPRESSION: exporter settings
+ * |   (the exporter speaks OTLP/HTTP with JSON bodies; OTEL_EXPORTER_OTLP_PROTOCOL is not consulted);
+ * |   OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG: sampler (default parentbased_always_on);
+ * |   OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_QUEUE_SIZE: batching;
+ * |   OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES: override service.name (default: the fleet service) and add resource attributes.
  *
  * The path of the file itself comes from COMMUCAT_CONFIG (default ./commucat.toml).
  */

@@ -12,7 +12,8 @@ import {
   status,
 } from '@grpc/grpc-js';
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
-import { GrpcStatusError } from './errors';
+import { currentGrpcClientMetrics } from './grpc-client-metrics';
+import { GrpcStatusError, statusName } from './errors';
 import { injectIntoMetadata } from './metadata-carrier';
 import { GRPC_MAX_MESSAGE_BYTES } from './grpc-limits';
 
@@ -20,7 +21,8 @@ const TRACER_NAME = '@commucat/service-kit';
 
 /**
  * Client interceptor: one CLIENT span per call, child of the context active where the call was
- * made, with its trace context sent as `traceparent`/`tracestate` metadata.
+ * made, with its trace context sent as `traceparent`/`tracestate` metadata; the call's duration
+ * and status code go to commucat_grpc_client_* (see useGrpcClientMetrics).
  */
 export function tracingClientInterceptor(tracer: Tracer = trace.getTracer(TRACER_NAME)): Interceptor {
   return (options, nextCall) => {
@@ -29,6 +31,7 @@ export function tracingClientInterceptor(tracer: Tracer = trace.getTracer(TRACER
     const [service, methodName] = method.split('/');
     return new InterceptingCall(nextCall(options), {
       start(metadata, _listener, next) {
+        const startedAt = process.hrtime.bigint();
         const span = tracer.startSpan(
           method,
           { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': methodName } },
@@ -40,6 +43,12 @@ export function tracingClientInterceptor(tracer: Tracer = trace.getTracer(TRACER
             span.setAttribute('rpc.grpc.status_code', callStatus.code);
             if (callStatus.code !== status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message: callStatus.details });
             span.end();
+            const metrics = currentGrpcClientMetrics();
+            if (metrics !== undefined) {
+              const labels = { method, code: statusName(callStatus.code) };
+              metrics.handled.inc(labels);
+              metrics.duration.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
+            }
             nextStatus(callStatus);
           },
         });

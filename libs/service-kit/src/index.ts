@@ -17,6 +17,7 @@ export {
 } from './grpc-client';
 export { GrpcStatusError, ServiceKitError, type ServiceKitErrorCode, statusName } from './errors';
 export { metadataToCarrier } from './metadata-carrier';
+export { grpcClientMetrics, type GrpcClientMetrics, useGrpcClientMetrics } from './grpc-client-metrics';
 export { GRPC_MAX_MESSAGE_BYTES } from './grpc-limits';
 export { retryDelays } from './retry-delays';
 export { translateErrors } from './translate-errors';

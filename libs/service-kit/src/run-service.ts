@@ -1,6 +1,7 @@
 import { loadConfigOrExit, type CommucatConfig, type ConfigKey, type ServiceName } from '@commucat/config';
 import { initTelemetry, type Telemetry } from '@commucat/telemetry';
 import type { Logger } from 'pino';
+import { useGrpcClientMetrics } from './grpc-client-metrics';
 import { createServiceRuntime, type ServiceRuntime } from './runtime';
 import { installSignalHandlers } from './signals';
 
@@ -26,6 +27,9 @@ export function runService(name: ServiceName, setup: (ctx: ServiceContext) => Pr
   const start = async () => {
     const config = loadConfigOrExit({ require: opts.require });
     const telemetry = initTelemetry({ serviceName: name, logLevel: config.telemetry.logLevel, otlpEndpoint: config.telemetry.otlpEndpoint });
+    useGrpcClientMetrics(telemetry.registry);
+    const exporting = telemetry.tracesExport;
+    telemetry.logger.info(exporting.export ? { traces_url: exporting.url ?? process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT } : { traces_export: exporting.reason }, 'tracing');
     const binds = config.services[name];
     const runtime = createServiceRuntime({ name, adminBind: binds.adminBind, grpcBind: binds.grpcBind, telemetry });
     installSignalHandlers(runtime, telemetry.logger);

@@ -7,6 +7,7 @@ import {
   createServiceRuntime,
   GrpcStatusError,
   type ServiceRuntime,
+  useGrpcClientMetrics,
 } from '@commucat/service-kit';
 import { traceIdOf, withSpan } from '@commucat/telemetry';
 import { trace } from '@opentelemetry/api';
@@ -31,6 +32,7 @@ let slowFinished = false;
 const implementation: grpc.UntypedServiceImplementation = {
   echo(call: grpc.ServerUnaryCall<EchoRequest, EchoResponse>, callback: grpc.sendUnaryData<EchoResponse>) {
     const span = trace.getActiveSpan();
+    telemetry.logger.info({ text: call.request.text }, 'echo handled');
     callback(null, { text: call.request.text, traceId: traceIdOf(), spanId: span?.spanContext().spanId });
   },
   async echoAsync(call: grpc.ServerUnaryCall<EchoRequest, EchoResponse>) {
@@ -193,6 +195,39 @@ describe('unary calls through createGrpcClient', () => {
     expect(sample('commucat_grpc_server_handled_total', 'Slow', 'CANCELLED')).toBe(1);
     expect(sample('commucat_grpc_server_duration_seconds_count', 'Echo', 'OK')).toBe(sample('commucat_grpc_server_handled_total', 'Echo', 'OK'));
     expect(sample('commucat_grpc_server_duration_seconds_count', 'NotFound', 'NOT_FOUND')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('records client calls per method and code once a registry is given', async () => {
+    useGrpcClientMetrics(telemetry.registry);
+    try {
+      await callUnary(client, 'echo', { text: 'client side' });
+      await rejection(callUnary(client, 'statusObject', { text: 'x' }));
+    } finally {
+      useGrpcClientMetrics(undefined);
+    }
+    // Not counted any more once the registry is taken away.
+    await callUnary(client, 'echo', { text: 'unmeasured' });
+    const text = await telemetry.registry.metrics();
+    // Value of the series `name` whose labels include method and code (any order).
+    const value = (name: string, method: string, code: string) => {
+      const line = text.split('\n').find((candidate) => {
+        const match = /^(\w+)\{(.*)\} (\S+)$/.exec(candidate);
+        return match !== null && match[1] === name && [`method="${ECHO_SERVICE}/${method}"`, `code="${code}"`].every((label) => match[2]!.split(',').includes(label));
+      });
+      return line === undefined ? 0 : Number(line.split(' ').at(-1));
+    };
+    expect(value('commucat_grpc_client_handled_total', 'Echo', 'OK')).toBe(1);
+    expect(value('commucat_grpc_client_handled_total', 'StatusObject', 'PERMISSION_DENIED')).toBe(1);
+    expect(value('commucat_grpc_client_duration_seconds_count', 'Echo', 'OK')).toBe(1);
+  });
+
+  it('gives a log line written inside a handler the server span\'s trace_id and span_id', async () => {
+    const response = await callUnary(client, 'echo', { text: 'log me' });
+    const line = logs().find((entry) => entry.msg === 'echo handled' && entry.text === 'log me');
+    expect(response.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(line).toMatchObject({ trace_id: response.traceId, span_id: response.spanId });
+    const serverSpan = spans.getFinishedSpans().find((span) => span.spanContext().spanId === response.spanId);
+    expect(serverSpan).toMatchObject({ name: `${ECHO_SERVICE}/Echo`, kind: SpanKind.SERVER });
   });
 
   it('answers UNIMPLEMENTED for a method the implementation lacks', async () => {

@@ -10,6 +10,20 @@ export {
 export { isSecretKey, maskUrlCredentials, REDACTED, redactSecrets } from './redaction';
 export { recordSpanError, withSpan, type WithSpanOptions } from './spans';
 export { otlpTracesUrl } from './tracing';
+export { exportSettings, type ExportSettings, sdkDisabled } from './export-settings';
+export { fleetTracer, startChildSpan, startRootSpan, type StartedSpan, unsampledContext } from './fleet-spans';
+// The API pieces services need for their spans, so they need no OpenTelemetry dependency of their own.
+export {
+  type Attributes,
+  type Context,
+  context,
+  type Link,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 // For tests and extra exporters passed as TelemetryOptions.spanProcessors.
 export {
   InMemorySpanExporter,

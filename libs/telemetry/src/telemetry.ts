@@ -4,6 +4,7 @@ import type pino from 'pino';
 import type { Registry } from 'prom-client';
 import { createLogger } from './logger';
 import { createMetricsRegistry } from './metrics';
+import type { ExportSettings } from './export-settings';
 import { setUpTracing } from './tracing';
 
 export interface TelemetryOptions {
@@ -23,6 +24,8 @@ export interface Telemetry {
   readonly logger: pino.Logger;
   readonly tracer: Tracer;
   readonly registry: Registry;
+  /** Whether and where spans are exported (see export-settings.ts). */
+  readonly tracesExport: ExportSettings;
   /** Flushes spans and logs and releases global registrations; safe to call twice. */
   shutdown(): Promise<void>;
 }
@@ -41,6 +44,7 @@ export function initTelemetry(opts: TelemetryOptions): Telemetry {
     logger,
     tracer: tracing.provider.getTracer(opts.serviceName, opts.version),
     registry: createMetricsRegistry(opts.serviceName),
+    tracesExport: tracing.exporting,
     shutdown() {
       shuttingDown ??= (async () => {
         await tracing.shutdown();

@@ -1,16 +1,13 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import {
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  NodeTracerProvider,
-  ParentBasedSampler,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-node';
+import { AlwaysOffSampler, BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { exportSettings, type ExportSettings, sdkDisabled } from './export-settings';
 import { createPropagator } from './propagation';
+
+export { otlpTracesUrl } from './export-settings';
 
 export interface TracingOptions {
   readonly serviceName: string;
@@ -21,32 +18,43 @@ export interface TracingOptions {
 
 export interface Tracing {
   readonly provider: NodeTracerProvider;
+  readonly exporting: ExportSettings;
   /** Flushes pending spans and gives back the globals this instance registered. */
   shutdown(): Promise<void>;
 }
 
 /**
- * OTLP/HTTP wants the full traces URL; operators usually give the collector base URL (as with
- * OTEL_EXPORTER_OTLP_ENDPOINT), so append the signal path unless it is already there.
+ * service.name is the fleet service unless OTEL_SERVICE_NAME (or service.name in
+ * OTEL_RESOURCE_ATTRIBUTES) says otherwise: the environment wins, as the OTel spec has it.
  */
-export function otlpTracesUrl(endpoint: string): string {
-  const trimmed = endpoint.replace(/\/+$/, '');
-  return trimmed.endsWith('/v1/traces') ? trimmed : `${trimmed}/v1/traces`;
+function fleetResource(opts: TracingOptions) {
+  return defaultResource()
+    .merge(resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: opts.serviceName,
+      'service.namespace': 'commucat',
+      ...(opts.version === undefined ? {} : { [ATTR_SERVICE_VERSION]: opts.version }),
+    }))
+    .merge(detectResources({ detectors: [envDetector] }));
 }
 
 export function setUpTracing(opts: TracingOptions): Tracing {
+  const exporting = exportSettings(opts.otlpEndpoint);
   const processors: SpanProcessor[] = [];
-  if (opts.otlpEndpoint !== undefined) {
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(opts.otlpEndpoint) })));
+  if (exporting.export) {
+    // Without a url the exporter reads OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / _ENDPOINT itself;
+    // headers, timeout and compression come from OTEL_EXPORTER_OTLP_* either way. The batch
+    // processor takes OTEL_BSP_SCHEDULE_DELAY and the other OTEL_BSP_* limits.
+    const exporter = new OTLPTraceExporter(exporting.url === undefined ? {} : { url: exporting.url });
+    processors.push(new BatchSpanProcessor(exporter));
   }
   processors.push(...(opts.spanProcessors ?? []));
 
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: opts.serviceName,
-      ...(opts.version === undefined ? {} : { [ATTR_SERVICE_VERSION]: opts.version }),
-    }),
-    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    resource: fleetResource(opts),
+    // No sampler given: the SDK builds it from OTEL_TRACES_SAMPLER / _ARG, parentbased_always_on
+    // by default. A disabled SDK still hands out span contexts (logs keep their trace ids) but
+    // records nothing.
+    ...(sdkDisabled() ? { sampler: new AlwaysOffSampler() } : {}),
     spanProcessors: processors,
   });
 
@@ -60,6 +68,7 @@ export function setUpTracing(opts: TracingOptions): Tracing {
 
   return {
     provider,
+    exporting,
     async shutdown() {
       await provider.shutdown();
       if (ownsTracer) trace.disable();

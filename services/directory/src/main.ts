@@ -20,7 +20,7 @@ runService('directory', async ({ config, logger, runtime, telemetry }) => {
   runtime.onShutdown(() => pool.end());
   runtime.addReadinessCheck('postgres', () => pingPostgres(pool));
 
-  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-directory', logger });
+  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-directory', logger, registry: telemetry.registry });
   runtime.onShutdown(() => bus.drain());
   runtime.addReadinessCheck('nats', () => bus.ready());
   const publisher: RevocationPublisher = {

@@ -1,5 +1,6 @@
 import * as https from 'node:https';
 import { parseJson } from '@commucat/ccp1';
+import { context, injectTraceContext, recordSpanError, type Span, SpanKind, SpanStatusCode, startChildSpan, startRootSpan } from '@commucat/telemetry';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import { eventDigest, formatCreatedAt, type FederationEvent } from './event-digest.js';
 import type { FederationMetrics } from './federation-metrics.js';
@@ -123,7 +124,44 @@ export class OutboxDispatcher {
     this.agent.destroy();
   }
 
-  private async send(row: OutboxRow): Promise<void> {
+  /**
+   * Every attempt is a trace of its own (`federation.dispatch`), whose HTTP client span sends its
+   * traceparent to the peer: the peer gateway's REST span, its federation Receive and the local
+   * delivery there continue it.
+   */
+  private send(row: OutboxRow): Promise<void> {
+    const { span, ctx } = startRootSpan('federation.dispatch', {
+      'commucat.federation.peer': row.peer, 'commucat.federation.event_type': row.eventType,
+      'commucat.federation.event_id': row.eventId, 'commucat.federation.attempt': row.attempts,
+    }, SpanKind.PRODUCER);
+    return context.with(ctx, () => this.sendRow(row, span)).then(
+      () => span.end(),
+      (error: unknown) => {
+        recordSpanError(span, error);
+        span.end();
+        throw error;
+      },
+    );
+  }
+
+  /** POSTs the signed event under an HTTP CLIENT span whose context travels as traceparent. */
+  private async post(url: string, body: string, eventType: string): Promise<number> {
+    const http = startChildSpan('POST', { 'http.request.method': 'POST', 'url.full': new URL('/federation/events', url.endsWith('/') ? url : `${url}/`).href }, SpanKind.CLIENT);
+    try {
+      const headers = injectTraceContext({ 'x-commucat-federation-event-type': eventType }, http.ctx);
+      const response = await postEvent(url, body, headers, this.agent, this.options.tls.timeoutMs);
+      http.span.setAttribute('http.response.status_code', response.status);
+      if (response.status >= 400) http.span.setStatus({ code: SpanStatusCode.ERROR, message: `peer answered ${response.status}` });
+      return response.status;
+    } catch (error) {
+      recordSpanError(http.span, error);
+      throw error;
+    } finally {
+      http.span.end();
+    }
+  }
+
+  private async sendRow(row: OutboxRow, span: Span): Promise<void> {
     const o = this.options;
     let outcome: Outcome;
     const peer = o.peers.find(row.peer);
@@ -134,12 +172,13 @@ export class OutboxDispatcher {
         const event: FederationEvent = { event_id: row.eventId, origin: o.domain, created_at: formatCreatedAt(new Date()), payload: parseJson(row.payload), scope: row.peer };
         const digest = eventDigest(event);
         const signature = await o.signer.sign(digest);
-        const response = await postEvent(peer.url, serializeSignedEvent({ event, digest, signature }), { 'x-commucat-federation-event-type': row.eventType }, this.agent, o.tls.timeoutMs);
-        outcome = classify(response.status);
+        outcome = classify(await this.post(peer.url, serializeSignedEvent({ event, digest, signature }), row.eventType));
       } catch (error) {
         outcome = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
       }
     }
+    span.setAttribute('commucat.federation.outcome', outcome.kind);
+    if (outcome.kind !== 'delivered') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
     if (outcome.kind === 'delivered') {
       await o.store.markDelivered(row);
       o.metrics?.delivered.inc();

@@ -21,7 +21,7 @@ runService('federation', async ({ config, logger, runtime, telemetry }) => {
   runtime.onShutdown(() => pool.end());
   runtime.addReadinessCheck('postgres', () => pingPostgres(pool));
 
-  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-federation', logger });
+  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-federation', logger, registry: telemetry.registry });
   runtime.onShutdown(() => bus.drain());
   runtime.addReadinessCheck('nats', () => bus.ready());
 

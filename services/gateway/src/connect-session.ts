@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
   CodecError, FrameStreamDecoder, FrameStreamError, FrameType, SUPPORTED_PROTOCOL_VERSIONS, controlFrame, decodeFrame, encodeFrame, parseJson,
-  stringifyJson, type Frame, type JsonValue,
+  stringifyJson, frameTypeLabel, type Frame, type JsonValue,
 } from '@commucat/ccp1';
 import { NoiseHandshake, bytesToHex, hexToBytes } from '@commucat/crypto';
 import { HelloVerdict, type AuthorizeHelloResponse, type MediaFraming } from '@commucat/contracts';
 import { MEDIA_HEADER_CAPABILITY } from '@commucat/media-format';
+import { context, recordSpanError, SpanStatusCode, startChildSpan, startRootSpan, unsampledContext, type Context, type Span } from '@commucat/telemetry';
 import type { Logger } from 'pino';
 import { clientAcknowledgedSeqs } from './client-acks.js';
-import { DeliveryStream } from './delivery-stream.js';
+import { DeliveryStream, type DeliveryTiming } from './delivery-stream.js';
 import { isMediaFrame } from './media-framing.js';
 import { HandshakeError, invalidRequest, keyExpired } from './handshake-error.js';
 import { parseHello, type ParsedHello } from './hello.js';
@@ -90,12 +91,14 @@ export class ConnectSession {
   private throttledNoticeAt = 0;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly logger: Logger;
+  /** The handshake's own trace: Hello to Ack (or refusal), whatever frames it takes. */
+  private handshakeSpan: { span: Span; ctx: Context } | undefined;
 
   constructor(private readonly ctx: GatewayContext, private readonly sink: ConnectSink, remote: string) {
     this.logger = ctx.logger.child({ connection_id: this.connectionId, remote });
     this.handshakeTimer = setTimeout(() => this.close('handshake timeout'), ctx.handshakeTimeoutMs);
     this.handshakeTimer.unref();
-    ctx.metrics.connectStreams.inc();
+    ctx.metrics.connections.inc();
   }
 
   get isClosed(): boolean {
@@ -188,12 +191,12 @@ export class ConnectSession {
   }
 
   private async onFrame(frame: Frame): Promise<void> {
-    this.ctx.metrics.framesIn.inc({ stage: this.stage });
+    this.ctx.metrics.framesIn.inc({ stage: this.stage, type: frameTypeName(frame.type) });
     switch (this.stage) {
       case 'hello':
-        return this.onHello(frame);
+        return context.with(this.handshakeContext(), () => this.onHello(frame));
       case 'await_client':
-        return this.onClientAuth(frame);
+        return context.with(this.handshakeContext(), () => this.onClientAuth(frame));
       case 'established':
         return this.onEstablishedFrame(frame);
       default:
@@ -201,9 +204,41 @@ export class ConnectSession {
     }
   }
 
+  /**
+   * The handshake span, started by the Hello as a trace of its own; the directory and presence
+   * calls, and the inbox drain the Ack starts, are its children.
+   */
+  private handshakeContext(): Context {
+    this.handshakeSpan ??= startRootSpan('gateway.handshake', {
+      'commucat.connection_id': this.connectionId, 'commucat.gateway_id': this.ctx.gatewayId,
+    });
+    return this.handshakeSpan.ctx;
+  }
+
+  /** Ends the handshake span with its result (`ok`, a HandshakeError kind, `abandoned`, …). */
+  private endHandshakeSpan(result: string, error?: unknown): void {
+    const current = this.handshakeSpan;
+    if (current === undefined || !current.span.isRecording()) return;
+    current.span.setAttribute('commucat.handshake.result', result);
+    if (error !== undefined) recordSpanError(current.span, error);
+    else if (result !== 'ok') current.span.setStatus({ code: SpanStatusCode.ERROR, message: result });
+    current.span.end();
+  }
+
   private async onHello(frame: Frame): Promise<void> {
     const started = process.hrtime.bigint();
-    const hello = parseHello(frame, this.ctx.domain);
+    const verify = startChildSpan('gateway.hello.verify');
+    let hello: ParsedHello;
+    try {
+      // Hello parsing includes the ZKP check that binds client_static to the device key.
+      hello = parseHello(frame, this.ctx.domain);
+    } catch (err) {
+      recordSpanError(verify.span, err);
+      throw err;
+    } finally {
+      verify.span.end();
+    }
+    this.handshakeSpan?.span.setAttributes({ 'commucat.device_id': hello.deviceId, 'commucat.handshake.pattern': hello.pattern, 'ccp1.protocol_version': hello.protocolVersion });
     if (this.ctx.transportEncryption === 'required' && !hello.capabilities.includes(NOISE_TRANSPORT_CAPABILITY)) {
       throw invalidRequest(`transport encryption is required: Hello capabilities lack ${NOISE_TRANSPORT_CAPABILITY}`);
     }
@@ -370,6 +405,7 @@ export class ConnectSession {
       acceptsTransportUpdate: hello.capabilities.includes(TRANSPORT_UPDATE_CAPABILITY) || hello.capabilities.includes(NOISE_TRANSPORT_CAPABILITY),
       mediaHeader: this.mediaHeader,
       write: (frame) => this.sendFrame(frame),
+      onLiveWritten: (timing) => this.observeDeliveryLatency(timing),
       isOpen: () => this.stage === 'established',
       logger: this.logger,
     });
@@ -377,28 +413,81 @@ export class ConnectSession {
     void this.deliveries.start();
     this.pending = undefined;
     this.ctx.metrics.handshakes.inc({ pattern: hello.pattern, result: 'ok', transport: encrypt ? 'noise' : 'plain' });
+    this.handshakeSpan?.span.setAttributes({
+      'commucat.user_id': grant.user!.userId, 'commucat.handshake.transport': encrypt ? 'noise' : 'plain',
+      'commucat.noise.key_version': key.version, 'commucat.handshake.user_created': grant.userCreated,
+    });
     this.ctx.metrics.handshakeSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
     this.logger.info({ device_id: hello.deviceId, user_id: grant.user!.userId, pattern: hello.pattern, key_version: key.version, transport: encrypt ? 'noise' : 'plain', user_created: grant.userCreated, certificate_issued: grant.certificateIssued }, 'handshake complete');
+    this.endHandshakeSpan('ok');
   }
 
-  /** A frame for this device from elsewhere (another device, a notice); see DeliveryStream. */
-  deliver(frame: Buffer, relaySeq: number, media?: MediaFraming): void {
-    this.deliveries?.deliver(frame, relaySeq, media);
+  /**
+   * A frame for this device from elsewhere (another device, a notice); see DeliveryStream. Runs in
+   * the delivery's trace (the bus consumer span), under a span of its own for the write.
+   */
+  deliver(frame: Buffer, relaySeq: number, media?: MediaFraming, timing?: DeliveryTiming): void {
+    if (!this.deliveries) return;
+    const { span, ctx } = startChildSpan('gateway.write_delivery', {
+      'commucat.device_id': this.deviceId ?? '', 'commucat.connection_id': this.connectionId, 'commucat.relay_seq': relaySeq,
+    });
+    try {
+      const outcome = context.with(ctx, () => this.deliveries!.deliver(frame, relaySeq, media, timing));
+      span.setAttribute('commucat.delivery.outcome', outcome);
+    } finally {
+      span.end();
+    }
+  }
+
+  private observeDeliveryLatency(timing: DeliveryTiming): void {
+    const now = Date.now();
+    if (timing.acceptedAt > 0) this.ctx.metrics.deliveryLatency.observe({ from: 'router_accept' }, Math.max(0, now - timing.acceptedAt) / 1000);
+    if (timing.receivedAt > 0) this.ctx.metrics.deliveryLatency.observe({ from: 'sender_receive' }, Math.max(0, now - timing.receivedAt) / 1000);
   }
 
   private async onEstablishedFrame(frame: Frame): Promise<void> {
     // Hello/Auth after the handshake are ignored, as in the reference (§7.19).
     if (frame.type === FrameType.Hello || frame.type === FrameType.Auth) return;
+    if (isMediaFrame(frame.type)) {
+      // 50 frames a second per stream: no spans for media, here or downstream (the unsampled
+      // context travels with the frame). Call signalling frames are traced like messages.
+      context.with(unsampledContext(), () => this.routeFrame(frame));
+      return;
+    }
+    // Every other frame from a device starts its own trace: gateway → router → relay → gateway.
+    const { span, ctx } = startRootSpan(`gateway.receive ${frameTypeName(frame.type)}`, {
+      'ccp1.frame.type': frameTypeName(frame.type), 'ccp1.channel': frame.channel, 'ccp1.sequence': frame.sequence,
+      'commucat.device_id': this.deviceId!, 'commucat.connection_id': this.connectionId, 'commucat.gateway_id': this.ctx.gatewayId,
+    });
+    let stored: Promise<void> | undefined;
+    try {
+      stored = context.with(ctx, () => this.routeFrame(frame, span));
+    } finally {
+      if (stored === undefined) span.end();
+    }
+    // The span lasts until the router queue stored the frame; the next frame does not wait for it.
+    void stored?.finally(() => span.end());
+  }
+
+  /** Hands one established frame on (router queue, media, or the device's own Acks); `span` gets the outcome. */
+  private routeFrame(frame: Frame, span?: Span): Promise<void> | undefined {
     this.budget ??= new FrameBudget(this.ctx.frameRate.rate, this.ctx.frameRate.burst);
-    if (!this.budget.take()) return this.throttle(frame);
+    if (!this.budget.take()) {
+      span?.setAttribute('commucat.frame.outcome', 'throttled');
+      this.throttle(frame);
+      return undefined;
+    }
     if (frame.type === FrameType.Ack) {
+      span?.setAttribute('commucat.frame.outcome', 'acknowledged');
       // A device's Acks stay here: they acknowledge deliveries (relay-ack) and are otherwise
       // ignored, as the reference ignores them (§7.6).
       if (this.relayAck) this.deliveries!.acknowledgeFromDevice(clientAcknowledgedSeqs(frame));
       return;
     }
     const encoded = encodeFrame(frame);
+    span?.setAttribute('messaging.message.body.size', encoded.length);
     if (encoded.length > MAX_ROUTED_FRAME_BYTES) {
+      span?.setAttribute('commucat.frame.outcome', 'too_large');
       this.ctx.metrics.framesRefused.inc({ reason: 'too_large' });
       this.reply(encodeFrame(controlFrame(FrameType.Error, frame.channel, 0, {
         detail: `frames routed to other devices are limited to ${MAX_ROUTED_FRAME_BYTES} bytes; this one has ${encoded.length}`,
@@ -406,7 +495,7 @@ export class ConnectSession {
       })));
       return;
     }
-    this.ctx.metrics.framesRouted.inc({ type: FrameType[frame.type] ?? String(frame.type) });
+    this.ctx.metrics.framesRouted.inc({ type: frameTypeName(frame.type) });
     const inbound = {
       deviceId: this.deviceId!, userId: this.userId!, userHandle: this.userHandle, gatewayId: this.ctx.gatewayId, connectionId: this.connectionId,
       frame: encoded, receivedAt: Date.now(), idempotentSend: this.idempotentSend, mediaHeader: this.mediaHeader,
@@ -421,8 +510,13 @@ export class ConnectSession {
       return;
     }
     // Stored in the router's JetStream work queue; the router answers once it has handled it.
-    // If the store fails, the sender hears so and may resend (nothing was accepted).
-    this.ctx.router.publish(inbound).catch((err: unknown) => {
+    // If the store fails, the sender hears so and may resend (nothing was accepted). The frame's
+    // span lasts until the store answers; the next frame does not wait for it.
+    return this.ctx.router.publish(inbound).then(() => {
+      span?.setAttribute('commucat.frame.outcome', 'queued');
+    }, (err: unknown) => {
+      span?.setAttribute('commucat.frame.outcome', 'unavailable');
+      if (span) recordSpanError(span, err);
       this.logger.warn({ err: (err as Error).message }, 'router queue unavailable');
       this.reply(encodeFrame(controlFrame(FrameType.Error, frame.channel, 0, {
         detail: 'the frame could not be queued for routing; send it again', error: 'unavailable', in_reply_to: frame.sequence,
@@ -460,18 +554,30 @@ export class ConnectSession {
     if (this.stage === 'closed') return;
     const encoded = encodeFrame(frame);
     this.sink.writeUnit(this.unitCodec ? this.unitCodec.seal(encoded) : encoded, frame);
-    this.ctx.metrics.framesOut.inc();
+    this.ctx.metrics.framesOut.inc({ type: frameTypeName(frame.type) });
   }
 
   private fail(err: unknown): void {
     if (this.stage === 'closed') return;
+    // A failed handshake logs (and answers) inside its own trace, so the refusal joins its spans.
+    const handshake = this.stage !== 'established' ? this.handshakeSpan : undefined;
+    if (handshake) {
+      context.with(handshake.ctx, () => this.failNow(err));
+      return;
+    }
+    this.failNow(err);
+  }
+
+  private failNow(err: unknown): void {
     if (err instanceof HandshakeError) {
       this.ctx.metrics.handshakes.inc({ pattern: this.pending?.hello.pattern ?? 'unknown', result: err.kind, transport: 'none' });
+      this.endHandshakeSpan(err.kind, err);
       this.logger.info({ kind: err.kind, reason: err.reason }, 'handshake refused');
       this.sendFrame(controlFrame(FrameType.Error, 0, this.serverSequence, err.toErrorPayload()));
       this.close(`handshake refused: ${err.kind}`);
     } else if (err instanceof CodecError) {
       this.ctx.metrics.decodeErrors.inc({ code: err.code });
+      this.endHandshakeSpan('decode', err);
       this.logger.info({ code: err.code, stage: this.stage }, 'undecodable input');
       // After the handshake with encryption on, HEAD closes without a frame on decrypt failures;
       // codec errors still get the plaintext-shaped notice through the current wire format.
@@ -481,6 +587,7 @@ export class ConnectSession {
       this.logger.info({ err: (err as Error).message }, 'transport decryption failed');
       this.close('transport decryption failed');
     } else {
+      this.endHandshakeSpan('internal', err);
       this.logger.error({ err }, 'connect session failed');
       this.close('internal error');
     }
@@ -490,6 +597,8 @@ export class ConnectSession {
     if (this.stage === 'closed') return;
     const wasEstablished = this.stage === 'established';
     this.stage = 'closed';
+    // A client that leaves (or times out) mid-handshake: its span still ends, with the reason.
+    if (!wasEstablished) this.endHandshakeSpan('abandoned');
     clearTimeout(this.handshakeTimer);
     this.inbox = [];
     this.inboxBytes = 0;
@@ -499,8 +608,17 @@ export class ConnectSession {
       this.ctx.routes.unregister(this.connectionId, this.registeredDevice);
       this.registeredDevice = undefined;
     }
-    this.ctx.metrics.connectStreams.dec();
+    this.ctx.metrics.connections.dec();
     this.logger.debug({ reason, established: wasEstablished }, 'connect stream closed');
+  }
+}
+
+/** Low-cardinality frame type label ('msg', 'join', …) for metrics and span names. */
+export function frameTypeName(type: FrameType): string {
+  try {
+    return frameTypeLabel(type);
+  } catch {
+    return 'unknown';
   }
 }
 

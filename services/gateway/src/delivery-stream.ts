@@ -2,9 +2,19 @@ import { CodecError, decodeFrame, FrameType, type Frame } from '@commucat/ccp1';
 import type { Logger } from 'pino';
 import type { MediaFraming } from '@commucat/contracts';
 import { retryDelays } from '@commucat/service-kit';
+import { context, type Context } from '@commucat/telemetry';
 import type { InboxAccess } from './inbox-delivery.js';
 import { frameForConnection } from './media-framing.js';
 import { RecentSeqs } from './recent-seqs.js';
+
+/** When a live delivery's frame was received by the sender's gateway and accepted by the router (ms since the epoch, 0 unknown). */
+export interface DeliveryTiming {
+  readonly receivedAt: number;
+  readonly acceptedAt: number;
+}
+
+/** What became of one live delivery. */
+export type DeliveryOutcome = 'written' | 'held_for_drain' | 'already_sent' | 'closed' | 'dropped';
 
 export interface DeliveryStreamOptions {
   readonly deviceId: string;
@@ -21,6 +31,8 @@ export interface DeliveryStreamOptions {
   readonly mediaHeader?: boolean;
   /** Writes one frame to the connection; the stream is still open when it is called. */
   readonly write: (frame: Frame) => void;
+  /** A live delivery (not an inbox drain) was written, now or after the drain it waited for. */
+  readonly onLiveWritten?: (timing: DeliveryTiming) => void;
   readonly isOpen: () => boolean;
   readonly logger: Logger;
 }
@@ -37,7 +49,8 @@ const ACK_ATTEMPTS = 5;
  */
 export class DeliveryStream {
   private draining = true;
-  private pendingLive: Array<{ frame: Buffer; relaySeq: number; media?: MediaFraming }> = [];
+  /** Live deliveries waiting for the drain, each with the trace context it arrived in. */
+  private pendingLive: Array<{ frame: Buffer; relaySeq: number; media?: MediaFraming; timing?: DeliveryTiming; ctx: Context }> = [];
   private lastDrainedSeq = 0;
   private readonly written = new RecentSeqs();
   /** Frames from other devices, drained inbox frames and notices use this counter (spec §7.1). */
@@ -75,7 +88,7 @@ export class DeliveryStream {
       this.draining = false;
       const live = this.pendingLive;
       this.pendingLive = [];
-      for (const d of live) this.deliver(d.frame, d.relaySeq, d.media);
+      for (const d of live) context.with(d.ctx, () => this.deliver(d.frame, d.relaySeq, d.media, d.timing));
     }
   }
 
@@ -83,14 +96,17 @@ export class DeliveryStream {
    * A frame for this device from elsewhere; `relaySeq` > 0 means it sits in the relay inbox.
    * `media` says how a media frame's payload is framed (see media-framing.ts).
    */
-  deliver(frame: Buffer, relaySeq: number, media?: MediaFraming): void {
-    if (!this.options.isOpen()) return; // it stays in the inbox for the next connect
+  deliver(frame: Buffer, relaySeq: number, media?: MediaFraming, timing?: DeliveryTiming): DeliveryOutcome {
+    if (!this.options.isOpen()) return 'closed'; // it stays in the inbox for the next connect
     if (this.draining) {
-      this.pendingLive.push({ frame, relaySeq, media });
-      return;
+      this.pendingLive.push({ frame, relaySeq, media, timing, ctx: context.active() });
+      return 'held_for_drain';
     }
-    if (relaySeq > 0 && relaySeq <= this.lastDrainedSeq) return; // the drain already sent it
-    this.write(frame, relaySeq, media);
+    if (relaySeq > 0 && relaySeq <= this.lastDrainedSeq) return 'already_sent'; // the drain already sent it
+    if (!this.write(frame, relaySeq, media)) return relaySeq > 0 && this.written.has(relaySeq) ? 'already_sent' : 'dropped';
+    // Media has its own clock (50 frames a second, transcoded): the latency histogram is for messages.
+    if (timing !== undefined && media === undefined) this.options.onLiveWritten?.(timing);
+    return 'written';
   }
 
   /** The device acknowledged these relay seqs (relay-ack clients only). */
@@ -98,9 +114,10 @@ export class DeliveryStream {
     for (const seq of seqs) this.acknowledgeLater(seq);
   }
 
-  private write(bytes: Buffer, relaySeq: number, media?: MediaFraming): void {
+  /** Writes one frame; false when it was not written (a repeat, undecodable, not for this client). */
+  private write(bytes: Buffer, relaySeq: number, media?: MediaFraming): boolean {
     if (relaySeq > 0) {
-      if (this.written.has(relaySeq)) return;
+      if (this.written.has(relaySeq)) return false;
       this.written.add(relaySeq);
     }
     let frame: Frame;
@@ -110,21 +127,22 @@ export class DeliveryStream {
       // The reference drops undecodable inbox entries without notice; so do we, loudly.
       this.options.logger.warn({ code: (err as CodecError).code, relay_seq: relaySeq }, 'dropping an undecodable delivery');
       if (relaySeq > 0) this.acknowledgeLater(relaySeq);
-      return;
+      return false;
     }
     if (frame.type === FrameType.TransportUpdate && !this.options.acceptsTransportUpdate) {
       if (relaySeq > 0) this.acknowledgeLater(relaySeq);
-      return;
+      return false;
     }
     frame = frameForConnection(frame, media, this.options.mediaHeader ?? false);
     if (this.options.relayAck) {
       // The relay seq is the device's handle for acknowledging; 0 marks a live-only frame.
       this.options.write({ ...frame, sequence: relaySeq });
-      return;
+      return true;
     }
     this.options.write({ ...frame, sequence: this.deliverySequence });
     this.deliverySequence = this.deliverySequence >= 0xffffffff ? 1 : this.deliverySequence + 1;
     if (relaySeq > 0) this.acknowledgeLater(relaySeq);
+    return true;
   }
 
   /** Batches relay acknowledgements of one tick into one call. */

@@ -7,7 +7,7 @@ import { warmUpVideoEncoder } from './warm-up.js';
 
 // The gRPC server carries only the health service (diagnose checks it); media itself moves over NATS.
 runService('media', async ({ config, logger, runtime, telemetry }) => {
-  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-media', logger });
+  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-media', logger, registry: telemetry.registry });
   runtime.onShutdown(() => bus.drain());
   runtime.addReadinessCheck('nats', () => bus.ready());
   const replicaId = config.fleet.mediaReplicaId;

@@ -7,6 +7,7 @@
  * announces itself every 250 ms so routers hash calls only over live replicas.
  */
 import { Subjects, type Bus, type BusSubscription } from '@commucat/bus';
+import { context, unsampledContext } from '@commucat/telemetry';
 import type { MediaCallEnded, MediaInput } from '@commucat/contracts';
 import { MediaError, isMediaKind, type MediaErrorCode } from '@commucat/media-format';
 import type { Logger } from 'pino';
@@ -287,7 +288,9 @@ export class MediaWorker {
   /** Publishing is at most once: a closed bus during shutdown loses the message, never the worker. */
   private publish(send: () => void): void {
     try {
-      send();
+      // Encoded packets, refusals and heartbeats are media-rate traffic: never traced (the
+      // unsampled context says so to the router and the gateways too).
+      context.with(unsampledContext(), send);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'media publish failed');
     }

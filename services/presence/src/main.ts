@@ -6,10 +6,10 @@ import { PresenceServiceService } from '@commucat/contracts';
 import { presenceHandlers } from './presence-service.js';
 import { RouteStore } from './route-store.js';
 
-runService('presence', async ({ config, logger, runtime }) => {
+runService('presence', async ({ config, logger, runtime, telemetry }) => {
   const redis = createRedis(config.storage.redisUrl!, { name: 'commucat-presence', logger });
   runtime.onShutdown(async () => { await redis.quit(); });
-  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-presence', logger });
+  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-presence', logger, registry: telemetry.registry });
   runtime.onShutdown(() => bus.drain());
   const store = new RouteStore(redis, config.limits.presenceTtl * 1000);
   runtime.addReadinessCheck('redis', () => pingRedis(redis));

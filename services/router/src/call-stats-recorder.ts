@@ -16,7 +16,7 @@ export class CallStatsRecorder {
   constructor(private readonly store: Pick<CallStore, 'reports'>, registry: Registry, private readonly logger: Logger) {
     const labelNames = ['direction', 'kind'] as const;
     this.bitrate = new Histogram({
-      name: 'commucat_call_bitrate_bps', help: 'Mean bitrate participants reported over a call (one observation per ended call)',
+      name: 'commucat_call_bitrate_bits_per_second', help: 'Mean bitrate participants reported over a call (one observation per ended call)',
       labelNames, buckets: [8e3, 16e3, 32e3, 64e3, 128e3, 256e3, 512e3, 1e6, 2e6, 4e6], registers: [registry],
     });
     this.packetLoss = new Histogram({
@@ -24,8 +24,8 @@ export class CallStatsRecorder {
       labelNames, buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], registers: [registry],
     });
     this.jitter = new Histogram({
-      name: 'commucat_call_jitter_ms', help: 'Mean jitter participants reported over a call (one observation per ended call)',
-      labelNames, buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500], registers: [registry],
+      name: 'commucat_call_jitter_seconds', help: 'Mean jitter participants reported over a call (one observation per ended call)',
+      labelNames, buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5], registers: [registry],
     });
   }
 
@@ -35,7 +35,8 @@ export class CallStatsRecorder {
       const [direction, kind] = key.split(':') as [string, string];
       this.bitrate.observe({ direction, kind }, stream.meanBitrate);
       this.packetLoss.observe({ direction, kind }, stream.maxPacketLoss);
-      this.jitter.observe({ direction, kind }, stream.meanJitterMs);
+      // Clients report milliseconds; Prometheus durations are seconds.
+      this.jitter.observe({ direction, kind }, stream.meanJitterMs / 1000);
     }
     this.logger.info({ call_id: callId, stats: Object.fromEntries(summary) }, 'call ended');
   }

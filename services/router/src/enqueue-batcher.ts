@@ -1,4 +1,5 @@
 import type { Envelope } from '@commucat/contracts';
+import { context, type Context, type Link, SpanKind, startChildSpan, trace } from '@commucat/telemetry';
 
 /** Sends one relay Enqueue (one Postgres transaction) and resolves with its envelopes in order. */
 export type EnqueueCall = (envelopes: Envelope[]) => Promise<Envelope[]>;
@@ -23,6 +24,8 @@ interface Waiting {
   readonly bytes: number;
   readonly resolve: (stored: Envelope[]) => void;
   readonly reject: (error: unknown) => void;
+  /** The submitter's trace context: its own relay call runs in it. */
+  readonly ctx: Context;
 }
 
 /**
@@ -50,7 +53,7 @@ export class EnqueueBatcher {
   enqueue(envelopes: Envelope[]): Promise<Envelope[]> {
     const bytes = envelopes.reduce((sum, e) => sum + e.frame.length, 0);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ envelopes, bytes, resolve, reject });
+      this.waiting.push({ envelopes, bytes, resolve, reject, ctx: context.active() });
       this.schedule();
     });
   }
@@ -90,10 +93,31 @@ export class EnqueueBatcher {
     return this.waiting.splice(0, count);
   }
 
+  /**
+   * Runs the relay call in the right trace. Alone, it runs in its submitter's context, so the
+   * relay Enqueue is a descendant of that message's router span. Shared, it runs under a
+   * `relay.enqueue_batch` span that is a child of the first submitter and links every
+   * submitter's span; each other submitter's span links back to the batch span.
+   */
+  private traced<T>(batch: Waiting[], call: () => Promise<T>): Promise<T> {
+    if (batch.length === 1) return context.with(batch[0]!.ctx, call);
+    const links: Link[] = [];
+    for (const w of batch) {
+      const spanContext = trace.getSpanContext(w.ctx);
+      if (spanContext !== undefined) links.push({ context: spanContext });
+    }
+    const { span, ctx } = startChildSpan('relay.enqueue_batch', {
+      'commucat.batch.messages': batch.length, 'commucat.batch.envelopes': batch.reduce((sum, w) => sum + w.envelopes.length, 0),
+    }, SpanKind.INTERNAL, batch[0]!.ctx);
+    span.addLinks(links);
+    for (const w of batch.slice(1)) trace.getSpan(w.ctx)?.addLink({ context: span.spanContext() });
+    return context.with(ctx, call).finally(() => span.end());
+  }
+
   private async send(batch: Waiting[]): Promise<void> {
     let stored: Envelope[];
     try {
-      stored = await this.options.call(batch.flatMap((w) => w.envelopes));
+      stored = await this.traced(batch, () => this.options.call(batch.flatMap((w) => w.envelopes)));
     } catch (err) {
       if (batch.length > 1 && this.options.isRefusal?.(err)) {
         await Promise.all(batch.map((w) => this.send([w])));

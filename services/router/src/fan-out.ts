@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Subjects, type Bus } from '@commucat/bus';
+import { Subjects, timingHeaders, type Bus, type FrameTiming } from '@commucat/bus';
 import type { Envelope, FederationServiceClient, MediaFraming, PresenceServiceClient, RelayServiceClient, RouteEntry } from '@commucat/contracts';
 import * as grpc from '@grpc/grpc-js';
 import { callUnary, retryDelays } from '@commucat/service-kit';
@@ -43,6 +43,8 @@ export interface Outgoing {
   readonly frame: Uint8Array;
   /** How a media frame's payload is framed, so each gateway connection gets the framing it negotiated. */
   readonly media?: MediaFraming;
+  /** When the frame reached the fleet, sent along (NATS headers) for the gateway's delivery latency. */
+  readonly timing?: FrameTiming;
 }
 
 const asBuffer = (bytes: Uint8Array): Buffer =>
@@ -230,7 +232,7 @@ export class FanOut {
     try {
       this.options.bus.publish(Subjects.gatewayDelivery, { gatewayId: route.gatewayId }, {
         deviceId: route.deviceId, connectionId: route.connectionId, frame, relaySeq, messageId: message.messageId, media: message.media,
-      });
+      }, ...(message.timing === undefined ? [] : [{ headers: timingHeaders(message.timing) }]));
     } catch (err) {
       // A queued message is still in the inbox; a live-only one (Typing) is simply lost.
       this.options.logger.warn({ err, deviceId: route.deviceId, gatewayId: route.gatewayId }, 'delivery publish failed');

@@ -123,6 +123,7 @@ export class FrameHandlers {
    * every copy, so nothing acknowledged can be lost.
    */
   private async msg(inbound: InboundFrame, frame: Frame): Promise<Buffer> {
+    const acceptedAt = Date.now();
     const { local, remote } = splitMembers(await this.recipients(inbound, frame), this.options.localDomain);
     const outgoing = {
       channelId: frame.channel,
@@ -131,6 +132,7 @@ export class FrameHandlers {
       // when the router handles the frame again, so a retried enqueue stores nothing twice.
       messageId: messageIdOf(inbound, frame),
       frame: inbound.frame,
+      timing: { receivedAt: Number(inbound.receivedAt), acceptedAt: acceptedAt },
     };
     await this.options.fanOut.queueAndDeliver(outgoing, local);
     if (remote.length > 0) {

@@ -6,6 +6,7 @@ import type { FrameHandlers } from './frame-handlers.js';
 import type { RouterMetrics } from './router-metrics.js';
 import { RouterStopping } from './errors.js';
 import { KeyedSerialQueue } from './serial-queue.js';
+import { context, recordSpanError, startChildSpan } from '@commucat/telemetry';
 
 export interface InboundLoopOptions {
   readonly bus: Bus;
@@ -81,18 +82,35 @@ export class InboundLoop {
     // it cannot overtake an earlier frame of its channel that gave up waiting.
     if (stopping.signal.aborted) throw new RouterStopping();
     const started = process.hrtime.bigint();
-    const outcome = await handlers.handle(inbound);
-    if (outcome.reply) {
-      try {
-        bus.publish(Subjects.gatewayReply, { gatewayId: inbound.gatewayId }, {
-          deviceId: inbound.deviceId, connectionId: inbound.connectionId, frame: outcome.reply,
-        });
-      } catch (err) {
-        logger.warn({ err, deviceId: inbound.deviceId, gatewayId: inbound.gatewayId }, 'reply publish failed');
-      }
+    // A child of this frame's bus consumer span (its own trace, continued from the gateway); the
+    // relay, presence and federation calls and the delivery and reply publishes hang under it.
+    const { span, ctx } = startChildSpan('router.handle', {
+      'commucat.device_id': inbound.deviceId, 'commucat.gateway_id': inbound.gatewayId, 'commucat.connection_id': inbound.connectionId,
+    });
+    try {
+      await context.with(ctx, async () => {
+        const outcome = await handlers.handle(inbound);
+        span.updateName(`router.handle ${outcome.type}`);
+        span.setAttributes({ 'ccp1.frame.type': outcome.type, 'commucat.result': outcome.result });
+        if (outcome.reply) {
+          try {
+            bus.publish(Subjects.gatewayReply, { gatewayId: inbound.gatewayId }, {
+              deviceId: inbound.deviceId, connectionId: inbound.connectionId, frame: outcome.reply,
+            });
+          } catch (err) {
+            logger.warn({ err, deviceId: inbound.deviceId, gatewayId: inbound.gatewayId }, 'reply publish failed');
+          }
+        }
+        logger.debug({ type: outcome.type, result: outcome.result, device_id: inbound.deviceId }, 'frame handled');
+        metrics.frames.inc({ type: outcome.type, result: outcome.result });
+        metrics.handleSeconds.observe({ type: outcome.type }, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+    } catch (err) {
+      recordSpanError(span, err);
+      throw err;
+    } finally {
+      span.end();
     }
-    metrics.frames.inc({ type: outcome.type, result: outcome.result });
-    metrics.handleSeconds.observe({ type: outcome.type }, Number(process.hrtime.bigint() - started) / 1e9);
   }
 }
 

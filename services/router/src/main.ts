@@ -25,7 +25,7 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   runtime.onShutdown(() => pool.end());
   runtime.addReadinessCheck('postgres', () => pingPostgres(pool));
 
-  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-router', logger });
+  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-router', logger, registry: telemetry.registry });
   runtime.onShutdown(() => bus.drain());
   runtime.addReadinessCheck('nats', () => bus.ready());
 

@@ -16,7 +16,7 @@ export function routerMetrics(registry: Registry): RouterMetrics {
       labelNames: ['type', 'result'], registers: [registry],
     }),
     handleSeconds: new Histogram({
-      name: 'commucat_router_handle_seconds', help: 'Time to handle one inbound frame (membership, enqueue, fan-out, reply)',
+      name: 'commucat_router_handle_duration_seconds', help: 'Time to handle one inbound frame (membership, enqueue, fan-out, reply)',
       labelNames: ['type'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),

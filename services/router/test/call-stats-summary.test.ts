@@ -33,11 +33,13 @@ describe('CallStatsRecorder', () => {
     const registry = new Registry();
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(line); } });
-    const reports = new Map([['dev-a', new Map([['stats:send', JSON.stringify({ call_id: 'c1', direction: 'send', audio: { bitrate: 24000, packet_loss: 0.03 } })]])]]);
+    const reports = new Map([['dev-a', new Map([['stats:send', JSON.stringify({ call_id: 'c1', direction: 'send', audio: { bitrate: 24000, packet_loss: 0.03, jitter_ms: 12 } })]])]]);
     await new CallStatsRecorder({ reports: async () => reports }, registry, logger).record('c1');
     const text = await registry.metrics();
-    expect(text).toMatch(/commucat_call_bitrate_bps_sum\{direction="send",kind="audio"\} 24000/);
+    expect(text).toMatch(/commucat_call_bitrate_bits_per_second_sum\{direction="send",kind="audio"\} 24000/);
     expect(text).toMatch(/commucat_call_packet_loss_ratio_sum\{direction="send",kind="audio"\} 0\.03/);
+    // Reported in milliseconds, exported in seconds.
+    expect(text).toMatch(/commucat_call_jitter_seconds_sum\{direction="send",kind="audio"\} 0\.012\n/);
     expect(JSON.parse(lines[0]!)).toMatchObject({ call_id: 'c1', msg: 'call ended', stats: { 'send:audio': { reports: 1, meanBitrate: 24000 } } });
   });
 });

@@ -242,6 +242,6 @@ describe('other frames', () => {
     expect(metrics).toMatch(/^commucat_router_frames_total\{type="msg",result="not_member"\} [1-9]/m);
     expect(metrics).toMatch(/^commucat_router_frames_total\{type="undecodable",result="decode"\} 1$/m);
     expect(metrics).toMatch(/^commucat_router_frames_total\{type="hello",result="ignored"\} 1$/m);
-    expect(metrics).toMatch(/^commucat_router_handle_seconds_count\{type="join"\} [1-9]/m);
+    expect(metrics).toMatch(/^commucat_router_handle_duration_seconds_count\{type="join"\} [1-9]/m);
   });
 });

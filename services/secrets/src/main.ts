@@ -12,7 +12,7 @@ import { SecretsService } from './secrets-service.js';
 
 const fromHex = (hex: string | undefined): Buffer | undefined => (hex ? Buffer.from(hex, 'hex') : undefined);
 
-runService('secrets', async ({ config, logger, runtime }) => {
+runService('secrets', async ({ config, logger, runtime, telemetry }) => {
   const pool = createPgPool({ dsn: config.storage.postgresDsn!, max: config.storage.pgPoolMax, applicationName: 'commucat-secrets', logger });
   runtime.onShutdown(() => pool.end());
   runtime.addReadinessCheck('postgres', () => pingPostgres(pool));
@@ -37,7 +37,7 @@ runService('secrets', async ({ config, logger, runtime }) => {
   // Only a rotating fleet needs the NATS announcement; gateways also poll.
   const rotates = rotation.noise.enabled || (rotation.admin.enabled && rotation.admin.tokenFile !== undefined);
   const bus = rotates
-    ? await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: `commucat-secrets-${process.pid}`, logger })
+    ? await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: `commucat-secrets-${process.pid}`, logger, registry: telemetry.registry })
     : undefined;
   const rotator = new SecretRotator(pool, store, rotation, {
     ledger, logger,

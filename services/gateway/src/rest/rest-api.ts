@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { context, extractTraceContext, type Span, SpanKind, SpanStatusCode, trace, fleetTracer } from '@commucat/telemetry';
 import { readBody, JSON_BODY_LIMIT, clientIp, writeResponse, type AnyRequest, type AnyResponse, type RestResponse } from './http-io.js';
 import type { ScopedRateLimiter } from './local-rate-limiter.js';
 import { buildOpenApi } from './openapi.js';
@@ -41,18 +42,38 @@ export class RestApi {
     return this.compiled;
   }
 
+  /**
+   * One SERVER span per request, continuing the caller's traceparent (a federation peer sends
+   * its dispatch span's); the gRPC calls the handler makes are its children.
+   */
   handle(req: AnyRequest, res: AnyResponse): void {
-    this.dispatch(req).then(
-      (out) => writeResponse(res, out),
+    const method = req.method ?? 'GET';
+    const parent = extractTraceContext(req.headers as Record<string, string | string[] | undefined>, context.active());
+    const span = fleetTracer().startSpan(method, {
+      kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': pathOf(req) ?? '/', 'url.scheme': 'https' },
+    }, parent);
+    const done = (status: number) => {
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    };
+    context.with(trace.setSpan(parent, span), () => this.dispatch(req, span)).then(
+      (out) => {
+        writeResponse(res, out);
+        done(out.status);
+      },
       (err: unknown) => {
-        if (!(err instanceof RestError)) this.opts.logger.error({ err, path: pathOf(req) }, 'REST handler failed');
+        if (!(err instanceof RestError)) context.with(trace.setSpan(parent, span), () => this.opts.logger.error({ err, path: pathOf(req) }, 'REST handler failed'));
         const problem = err instanceof RestError ? err : RestError.of('internal', 'internal server error');
+        if (err instanceof RestError) span.setAttribute('commucat.problem', problem.status >= 500 ? 'server' : 'client');
+        else span.recordException(err instanceof Error ? err : String(err));
         writeResponse(res, { status: problem.status, body: problem.body(), contentType: 'application/problem+json', headers: problem.headers });
+        done(problem.status);
       },
     );
   }
 
-  private async dispatch(req: AnyRequest): Promise<RestResponse> {
+  private async dispatch(req: AnyRequest, span: Span): Promise<RestResponse> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -67,6 +88,8 @@ export class RestApi {
       throw RestError.of('method-not-allowed', `use ${allow}`, { allow });
     }
     const spec = hit.route.spec;
+    span.updateName(`${spec.method} ${hit.route.path}`);
+    span.setAttribute('http.route', hit.route.path);
     const ip = clientIp(req);
     if (!spec.unlimited) await this.limit('http', ip);
     if (spec.extraLimit) await this.limit(spec.extraLimit, ip);
