@@ -431,6 +431,34 @@ describe('configuration and credentials', () => {
   });
 });
 
+describe('monitoring and tracing', () => {
+  test('a ServiceMonitor per service scrapes its admin /metrics and keeps our own `service` label', () => {
+    const objects = renderChart({ set: { 'serviceMonitor.enabled': 'true' } });
+    const monitors = objectsOfKind(objects, 'ServiceMonitor');
+    expect(monitors.map((m) => m.metadata.name).sort()).toEqual(SERVICES.map(name).sort());
+    for (const monitor of monitors) {
+      expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'admin', path: '/metrics', honorLabels: true })]);
+    }
+    expect(objectsOfKind(defaults, 'ServiceMonitor')).toEqual([]);
+  });
+
+  test('tracing.otlpEndpoint reaches every service as OTEL_EXPORTER_OTLP_ENDPOINT, never a shared service name', () => {
+    const objects = renderChart({ set: { 'tracing.otlpEndpoint': 'http://otel-collector.observability:4318' } });
+    const config = findObject(objects, 'ConfigMap', name('env'));
+    expect(config.data).toMatchObject({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector.observability:4318' });
+    expect(config.data).not.toHaveProperty('OTEL_SERVICE_NAME');
+    expect(findObject(defaults, 'ConfigMap', name('env')).data).not.toHaveProperty('OTEL_EXPORTER_OTLP_ENDPOINT');
+  });
+
+  test('the dashboard ConfigMap carries the dashboard JSON for the Grafana sidecar', () => {
+    const objects = renderChart({ set: { 'dashboard.enabled': 'true' } });
+    const dashboards = objectsOfKind(objects, 'ConfigMap').filter((c) => c.metadata.labels?.grafana_dashboard !== undefined);
+    expect(dashboards).toHaveLength(1);
+    const [json] = Object.values(dashboards[0]!.data as Record<string, string>);
+    expect(JSON.parse(json!)).toMatchObject({ title: expect.stringContaining('CommuCat'), panels: expect.any(Array) });
+  });
+});
+
 describe('images', () => {
   it('names images <registry>/<repository>/<service>:<tag>, the tag defaulting to the app version', () => {
     expect(mainContainer(defaults, 'gateway').image).toBe('commucat/gateway:0.1.0');
