@@ -334,7 +334,7 @@ describe('gateway exposure', () => {
     const hpa = findObject(allOptions, 'HorizontalPodAutoscaler', name('gateway'));
     expect(hpa.spec.metrics).toContainEqual({
       type: 'Pods',
-      pods: { metric: { name: 'commucat_gateway_connect_streams' }, target: { type: 'AverageValue', averageValue: '3000' } },
+      pods: { metric: { name: 'commucat_gateway_connections' }, target: { type: 'AverageValue', averageValue: '3000' } },
     });
     expect(hpa.spec.metrics).toContainEqual(expect.objectContaining({ type: 'Resource' }));
     // The HPA owns the replica count.

@@ -74,7 +74,7 @@ describe('Grafana dashboard', () => {
   it('queries only metrics the code registers', () => {
     const registered = registeredNames();
     // The scan itself works: names from three different packages are found.
-    for (const known of ['commucat_gateway_connect_streams', 'commucat_grpc_server_handled_total', 'commucat_nats_errors_total']) {
+    for (const known of ['commucat_gateway_connections', 'commucat_grpc_server_handled_total', 'commucat_nats_errors_total']) {
       expect(registered.has(known)).toBe(true);
     }
     const missing: string[] = [];
@@ -90,7 +90,7 @@ describe('Grafana dashboard', () => {
   it('covers connections, handshakes, frames, delivery latency, relay depth, NATS/gRPC errors, media and up', () => {
     const all = expressions.join('\n');
     for (const metric of [
-      'commucat_gateway_connect_streams',
+      'commucat_gateway_connections',
       'commucat_gateway_handshakes_total',
       'commucat_gateway_frames_in_total',
       'commucat_gateway_frames_out_total',

@@ -8,7 +8,7 @@ const DELIVERY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 
 export function createGatewayMetrics(registry: Registry) {
   return {
-    connections: new Gauge({ name: 'commucat_gateway_connect_streams', help: 'Open /connect streams (handshaking or established): the connections a gateway holds', registers: [registry] }),
+    connections: new Gauge({ name: 'commucat_gateway_connections', help: 'Open /connect streams (handshaking or established): the connections a gateway holds', registers: [registry] }),
     handshakes: new Counter({ name: 'commucat_gateway_handshakes_total', help: 'Finished handshakes by pattern and result', labelNames: ['pattern', 'result', 'transport'], registers: [registry] }),
     handshakeSeconds: new Histogram({
       name: 'commucat_gateway_handshake_duration_seconds', help: 'Hello received to Ack sent',
