@@ -17,7 +17,8 @@ export {
 } from './grpc-client';
 export { GrpcStatusError, ServiceKitError, type ServiceKitErrorCode, statusName } from './errors';
 export { metadataToCarrier } from './metadata-carrier';
-export { grpcClientMetrics, type GrpcClientMetrics, useGrpcClientMetrics } from './grpc-client-metrics';
+export { useGrpcClientMetrics } from './grpc-client-metrics';
+export { grpcClientMetrics, type GrpcClientMetrics } from './grpc-metrics';
 export { GRPC_MAX_MESSAGE_BYTES } from './grpc-limits';
 export { retryDelays } from './retry-delays';
 export { translateErrors } from './translate-errors';
