@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/commucat/cargo-target
 
-.PHONY: help up down status diagnose deps build test test-unit test-interop test-integration test-chart bench proto clean
+.PHONY: help up down status diagnose deps build test test-unit test-interop test-integration test-chart test-images images bench proto clean
 
 help:
 	@echo "make up      install what is missing, build, start the whole fleet, print the gateway URL"
@@ -11,6 +11,8 @@ help:
 	@echo "make diagnose  check the stack and every service of the local fleet"
 	@echo "make test    every suite: unit, interop (Rust harness), integration against the real fleet"
 	@echo "make test-chart  helm lint/template + strict kubeconform of charts/commucat (installs pinned tools once)"
+	@echo "make images  every container image, built with podman from a local Debian base (scripts/images.sh)"
+	@echo "make test-images  build the images, then run the fleet from them with podman (handshake + message)"
 	@echo "make bench   benchmarks, printed as a table"
 	@echo "make proto   regenerate libs/contracts from proto/"
 
@@ -44,6 +46,13 @@ test-unit: build
 
 test-interop: build
 	bash tests/run-all.sh interop
+
+images:
+	@bash scripts/images.sh
+
+test-images: build
+	@bash scripts/stack.sh start
+	bash tests/run-all.sh images
 
 test-chart: deps
 	bash tests/run-all.sh chart

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs the suites in order (unit, interop, chart, integration, or the ones named) and ends with one
+# Runs the suites in order (unit, interop, chart, integration, images, or the ones named) and ends with one
 # closing line "N passed, N failed" over all of them. Exits non-zero if any suite failed.
 set -uo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 suites=("$@")
-[[ ${#suites[@]} -gt 0 ]] || suites=(unit interop chart integration)
+[[ ${#suites[@]} -gt 0 ]] || suites=(unit interop chart integration images)
 
 eval "$(bash scripts/stack.sh env)"
 out=$(mktemp -d)
@@ -30,6 +30,10 @@ for suite in "${suites[@]}"; do
       if bash scripts/k8s-tools.sh install; then run_jest chart; else status=1; echo "k8s tools install failed" >&2; fi
       ;;
     integration) run_jest integration --runInBand ;;
+    images)
+      echo "=== container images with podman (scripts/images.sh: local Debian base, cached layers) ==="
+      if bash scripts/images.sh; then run_jest images --runInBand; else status=1; echo "image build failed" >&2; fi
+      ;;
     *) echo "unknown suite $suite" >&2; exit 2 ;;
   esac
 done
