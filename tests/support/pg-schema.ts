@@ -42,13 +42,9 @@ export async function migratedSchema(prefix = 't'): Promise<MigratedSchema> {
   };
 }
 
-/**
- * A fresh Postgres database (not just a schema) with every migration applied: for tests that
- * stand up two independent fleets, as two servers of two domains would have.
- */
-export async function migratedDatabase(prefix = 'db'): Promise<MigratedSchema> {
+/** Creates an empty database `name` on the stack's PostgreSQL server; returns its DSN. */
+export async function createDatabase(name: string): Promise<string> {
   const { pgDsn } = stackEnv();
-  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = createPgPool({ dsn: pgDsn, max: 1 });
   try {
     await admin.query(`CREATE DATABASE ${name}`);
@@ -57,7 +53,26 @@ export async function migratedDatabase(prefix = 'db'): Promise<MigratedSchema> {
   }
   const url = new URL(pgDsn);
   url.pathname = `/${name}`;
-  const dsn = url.toString();
+  return url.toString();
+}
+
+/** Drops database `name` (and its connections) from the stack's PostgreSQL server. */
+export async function dropDatabase(name: string): Promise<void> {
+  const admin = createPgPool({ dsn: stackEnv().pgDsn, max: 1 });
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * A fresh Postgres database (not just a schema) with every migration applied: for tests that
+ * stand up two independent fleets, as two servers of two domains would have.
+ */
+export async function migratedDatabase(prefix = 'db'): Promise<MigratedSchema> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const dsn = await createDatabase(name);
   const pool = createPgPool({ dsn, max: 8 });
   await runMigrations(pool, MIGRATIONS);
   return {
@@ -66,12 +81,7 @@ export async function migratedDatabase(prefix = 'db'): Promise<MigratedSchema> {
     dsn,
     async drop() {
       await pool.end();
-      const cleanup = createPgPool({ dsn: pgDsn, max: 1 });
-      try {
-        await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await cleanup.end();
-      }
+      await dropDatabase(name);
     },
   };
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { connectBus, Streams } from '@commucat/bus';
 import { createPgPool } from '@commucat/storage';
+import { createDatabase, dropDatabase } from '../../support/pg-schema';
 import { freePort } from '../../support/ports';
 import { stackEnv } from '../../support/stack-env';
 import { podman, podmanOk, type PodmanResult } from './podman';
@@ -53,28 +54,6 @@ function hostRlimits(): string[] {
   return ['--ulimit', `nofile=${nofile}:${nofile}`, '--ulimit', `nproc=${nproc}:${nproc}`];
 }
 
-/** A fresh, empty database: the cli image's `migrate` fills it, as the Helm hook Job does. */
-async function createDatabase(pgDsn: string, name: string): Promise<string> {
-  const admin = createPgPool({ dsn: pgDsn, max: 1 });
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(pgDsn);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function dropDatabase(pgDsn: string, name: string): Promise<void> {
-  const admin = createPgPool({ dsn: pgDsn, max: 1 });
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
-
 /**
  * The whole fleet run from its images with podman, the way an orchestrator runs it: each service
  * its own container, read-only root filesystem, uid 10001, no capabilities, settings from the
@@ -90,7 +69,6 @@ export class ContainerFleet {
   private constructor(
     readonly runId: string,
     readonly dir: string,
-    private readonly pgDsn: string,
     /** The fleet's own database (what every container's COMMUCAT_PG_DSN names). */
     readonly dsn: string,
     private readonly natsUrl: string,
@@ -116,7 +94,8 @@ export class ContainerFleet {
       adminPorts[service] = await freePort();
     }
     const gatewayPort = await freePort();
-    const dsn = await createDatabase(stack.pgDsn, runId);
+    // A fresh, empty database: the cli image's `migrate` fills it, as the Helm hook Job does.
+    const dsn = await createDatabase(runId);
     const env: Record<string, string> = {
       COMMUCAT_DOMAIN: 'example.org',
       COMMUCAT_PG_DSN: dsn,
@@ -147,7 +126,7 @@ export class ContainerFleet {
     writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
     chmodSync(envFile, 0o600);
 
-    const fleet = new ContainerFleet(runId, dir, stack.pgDsn, dsn, stack.natsUrl, gatewayPort, adminPorts, envFile);
+    const fleet = new ContainerFleet(runId, dir, dsn, stack.natsUrl, gatewayPort, adminPorts, envFile);
     try {
       await fleet.migrate();
       for (const service of FLEET_SERVICES) await fleet.startService(service);
@@ -271,7 +250,7 @@ export class ContainerFleet {
       if (result.code !== 0) problems.push(`podman rm ${name}: ${result.stderr.trim()}`);
     }
     try {
-      await dropDatabase(this.pgDsn, this.runId);
+      await dropDatabase(this.runId);
     } catch (err) {
       problems.push(`drop database ${this.runId}: ${(err as Error).message}`);
     }
