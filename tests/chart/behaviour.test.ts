@@ -431,6 +431,44 @@ describe('configuration and credentials', () => {
   });
 });
 
+describe('NATS credentials', () => {
+  const natsEnv = (objects: K8sObject[], service: Service) =>
+    (mainContainer(objects, service).env ?? []).filter((e: any) => e.name.startsWith('COMMUCAT_NATS_'));
+
+  test('user and password reach every service, the password only through the datastore Secret', () => {
+    const objects = renderChart({ set: { 'nats.user': 'fleet', 'nats.password': 'nats-pw' } });
+    for (const service of SERVICES) {
+      expect(natsEnv(objects, service)).toEqual([
+        { name: 'COMMUCAT_NATS_USER', value: 'fleet' },
+        { name: 'COMMUCAT_NATS_PASSWORD', valueFrom: { secretKeyRef: { name: name('datastores'), key: 'nats-password' } } },
+      ]);
+    }
+    const secret = findObject(objects, 'Secret', name('datastores'));
+    expect(Buffer.from((secret.data as Record<string, string>)['nats-password']!, 'base64').toString()).toBe('nats-pw');
+    expect(JSON.stringify(findObject(objects, 'ConfigMap', name('env')))).not.toContain('nats-pw');
+    expect(natsEnv(defaults, 'router')).toEqual([]);
+  });
+
+  test('a token, or either from an existing Secret', () => {
+    const token = renderChart({ set: { 'nats.token': 'nats-tk' } });
+    expect(natsEnv(token, 'media')).toEqual([{ name: 'COMMUCAT_NATS_TOKEN', valueFrom: { secretKeyRef: { name: name('datastores'), key: 'nats-token' } } }]);
+    const existing = renderChart({ set: { 'nats.existingSecret': 'nats-creds', 'nats.existingSecretTokenKey': 'token' } });
+    expect(natsEnv(existing, 'gateway')).toEqual([{ name: 'COMMUCAT_NATS_TOKEN', valueFrom: { secretKeyRef: { name: 'nats-creds', key: 'token' } } }]);
+    const existingPair = renderChart({ set: { 'nats.user': 'fleet', 'nats.existingSecret': 'nats-creds' } });
+    expect(natsEnv(existingPair, 'secrets')[1]).toEqual({ name: 'COMMUCAT_NATS_PASSWORD', valueFrom: { secretKeyRef: { name: 'nats-creds', key: 'nats-password' } } });
+  });
+
+  test.each([
+    [{ 'nats.user': 'fleet' }, 'nats.user needs nats.password'],
+    [{ 'nats.password': 'pw' }, 'nats.password needs nats.user'],
+    [{ 'nats.user': 'fleet', 'nats.password': 'pw', 'nats.token': 'tk' }, 'not both'],
+  ])('refuses inconsistent credentials %j', (set, message) => {
+    const run = renderChartRaw({ set });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(message);
+  });
+});
+
 describe('monitoring and tracing', () => {
   test('a ServiceMonitor per service scrapes its admin /metrics and keeps our own `service` label', () => {
     const objects = renderChart({ set: { 'serviceMonitor.enabled': 'true' } });

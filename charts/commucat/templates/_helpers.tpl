@@ -176,6 +176,26 @@ chart-managed credentials (the fleet Secret, or the migration hook's own Secret)
 {{- end }}
 {{- end -}}
 
+{{/* NATS credentials: the user in plain, the password or token from a Secret. Every service talks NATS. */}}
+{{- define "commucat.natsEnv" -}}
+{{- $n := .Values.nats -}}
+{{- $secret := $n.existingSecret | default (printf "%s-datastores" (include "commucat.fullname" .)) -}}
+{{- if $n.user }}
+- name: COMMUCAT_NATS_USER
+  value: {{ $n.user | quote }}
+{{- if or $n.existingSecret $n.password }}
+- name: COMMUCAT_NATS_PASSWORD
+  valueFrom:
+    secretKeyRef: {name: {{ $secret | quote }}, key: {{ (ternary $n.existingSecretPasswordKey "nats-password" (ne $n.existingSecret "")) | quote }}}
+{{- end }}
+{{- end }}
+{{- if or (and $n.existingSecret $n.existingSecretTokenKey) (and $n.token (not $n.existingSecret)) }}
+- name: COMMUCAT_NATS_TOKEN
+  valueFrom:
+    secretKeyRef: {name: {{ $secret | quote }}, key: {{ (ternary $n.existingSecretTokenKey "nats-token" (ne $n.existingSecret "")) | quote }}}
+{{- end }}
+{{- end -}}
+
 {{/* Common checks with messages that name the value to fix. */}}
 {{- define "commucat.validate" -}}
 {{- $tls := .Values.gateway.tls -}}
@@ -195,6 +215,16 @@ chart-managed credentials (the fleet Secret, or the migration hook's own Secret)
 {{- if and (eq .Values.config.ledger.mode "file") (not .Values.config.ledger.target) -}}
 {{- fail "config.ledger.target is required when config.ledger.mode is file" -}}
 {{- end -}}
+{{- $n := .Values.nats -}}
+{{- if and $n.user (not $n.password) (not $n.existingSecret) -}}
+{{- fail "nats.user needs nats.password (or nats.existingSecret holding it)" -}}
+{{- end -}}
+{{- if and $n.password (not $n.user) -}}
+{{- fail "nats.password needs nats.user" -}}
+{{- end -}}
+{{- if and (or $n.token $n.existingSecretTokenKey) $n.user -}}
+{{- fail "nats: give nats.user with a password or a token (nats.token / nats.existingSecretTokenKey), not both" -}}
+{{- end -}}
 {{- if and (ne .Values.gateway.service.type "NodePort") (ne .Values.gateway.service.type "LoadBalancer") (not (kindIs "invalid" .Values.gateway.service.nodePort)) -}}
 {{- fail "gateway.service.nodePort applies only to gateway.service.type NodePort or LoadBalancer" -}}
 {{- end -}}
@@ -211,6 +241,13 @@ pg-password: {{ $pg.password | b64enc | quote }}
 {{- end }}
 {{- if and .root.Values.redis.password (not .root.Values.redis.existingSecret) (not .hookOnly) }}
 redis-password: {{ .root.Values.redis.password | b64enc | quote }}
+{{- end }}
+{{- $n := .root.Values.nats -}}
+{{- if and $n.password (not $n.existingSecret) (not .hookOnly) }}
+nats-password: {{ $n.password | b64enc | quote }}
+{{- end }}
+{{- if and $n.token (not $n.existingSecret) (not .hookOnly) }}
+nats-token: {{ $n.token | b64enc | quote }}
 {{- end }}
 {{- end -}}
 

@@ -23,8 +23,8 @@ export type {
   StreamOptions,
   SubscribeOptions,
 } from './bus-types';
-export { connectBus, REPLY_ERROR_HEADER } from './nats-bus';
-export type { ConnectBusOptions } from './nats-bus';
+export { connectBus, natsAuthOf, REPLY_ERROR_HEADER } from './nats-bus';
+export type { ConnectBusOptions, NatsAuth } from './nats-bus';
 export { ensureStream } from './ensure-stream';
 export { RouterNoticePublisher } from './router-notices';
 export { type FrameTiming, timingFromHeaders, timingHeaders } from './timing-headers';

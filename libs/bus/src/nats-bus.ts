@@ -21,7 +21,7 @@ import { ensureDurableConsumer, ensureStreamWith } from './jetstream-admin';
 import { silentLogger, type BusLogger } from './logger';
 import { runMessageLoop } from './message-loop';
 import { toBusError } from './nats-errors';
-import type { Registry } from '@commucat/telemetry';
+import { maskUrlCredentials, type Registry } from '@commucat/telemetry';
 import type { SubjectDef, SubjectParams } from './subject-def';
 import { failSpan, headersToRecord, startIncomingSpan, startOutgoingSpan, type SpanTarget } from './trace-context';
 
@@ -44,6 +44,18 @@ export interface ConnectBusOptions {
   namespace?: string;
   /** The service's registry: NATS failures are counted in commucat_nats_errors_total. */
   registry?: Registry;
+  /** Credentials for a NATS server that requires them (natsAuthOf(config.fleet)). */
+  auth?: NatsAuth | undefined;
+}
+
+/** NATS authentication: user and password, or a token. */
+export type NatsAuth = { readonly user: string; readonly pass: string } | { readonly token: string };
+
+/** The credentials the fleet's config names (fleet.nats_user/_password or fleet.nats_token), if any. */
+export function natsAuthOf(fleet: { readonly natsUser?: string; readonly natsPassword?: string; readonly natsToken?: string }): NatsAuth | undefined {
+  if (fleet.natsToken !== undefined) return { token: fleet.natsToken };
+  if (fleet.natsUser !== undefined && fleet.natsPassword !== undefined) return { user: fleet.natsUser, pass: fleet.natsPassword };
+  return undefined;
 }
 
 const NAMESPACE = /^[A-Za-z0-9_-]+$/;
@@ -53,9 +65,10 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
   const servers = Array.isArray(options.servers) ? options.servers : options.servers.split(',').map((s) => s.trim()).filter(Boolean);
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers, name: options.name, maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+    nc = await connect({ servers, name: options.name, maxReconnectAttempts: -1, reconnectTimeWait: 1000, ...options.auth });
   } catch (err) {
-    throw new BusError('unavailable', `cannot connect to NATS at ${servers.join(',')}: ${(err as Error).message}`, { cause: err });
+    // A URL may carry credentials: they never reach the message (which reaches logs).
+    throw new BusError('unavailable', `cannot connect to NATS at ${maskUrlCredentials(servers.join(','))}: ${(err as Error).message}`, { cause: err });
   }
   const namespace = options.namespace ?? '';
   if (namespace !== '' && !NAMESPACE.test(namespace)) {

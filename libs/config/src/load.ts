@@ -130,6 +130,13 @@ export function loadConfig(opts: LoadConfigOptions = {}): CommucatConfig {
 
   checkPairs(values, raws, report);
   checkNoiseKeyPair(values, raws, report);
+  if (raws.has('fleet.nats_token') && raws.has('fleet.nats_user')) {
+    report('fleet.nats_token', {
+      code: 'CONFIG_INCONSISTENT',
+      env: CONFIG_KEYS['fleet.nats_token'].env,
+      message: `invalid config ${where('fleet.nats_token')}: give a NATS token or ${where('fleet.nats_user')} with a password, not both`,
+    });
+  }
   if (values.get('ledger.mode') === 'file' && !values.has('ledger.target')) {
     report('ledger.target', { code: 'CONFIG_MISSING_REQUIRED', env: CONFIG_KEYS['ledger.target'].env, message: `missing required config ${where('ledger.target')}: ledger.mode = file needs it` });
   }
@@ -158,6 +165,7 @@ type Report = (key: ConfigKey, issue: Omit<ConfigIssue, 'key'>) => void;
 const PAIRS: readonly (readonly [ConfigKey, ConfigKey])[] = [
   ['server.tls_cert', 'server.tls_key'],
   ['crypto.noise_private', 'crypto.noise_public'],
+  ['fleet.nats_user', 'fleet.nats_password'],
 ];
 
 function checkPairs(values: ReadonlyMap<ConfigKey, unknown>, raws: ReadonlyMap<ConfigKey, RawValue>, report: Report): void {

@@ -91,6 +91,9 @@ import {
  * | fleet.gateway_id                            | COMMUCAT_GATEWAY_ID                   | <hostname>-<pid>        | [A-Za-z0-9_-]; part of NATS subjects (new) |
  * | fleet.media_replica_id                      | COMMUCAT_MEDIA_REPLICA_ID             | <hostname>-<pid>        | [A-Za-z0-9_-]; the media replica's input subject (new) |
  * | fleet.nats_namespace                        | COMMUCAT_NATS_NAMESPACE               | unset                   | [A-Za-z0-9_-]; prefixes every NATS subject (new) |
+ * | fleet.nats_user                             | COMMUCAT_NATS_USER                    | unset                   | NATS user; needs nats_password (new) |
+ * | fleet.nats_password                         | COMMUCAT_NATS_PASSWORD                | unset                   | secret; needs nats_user (new) |
+ * | fleet.nats_token                            | COMMUCAT_NATS_TOKEN                   | unset                   | secret; NATS token auth, not with nats_user (new) |
  * | fleet.secrets_addr                          | COMMUCAT_SECRETS_ADDR                 | 127.0.0.1:7101          | gRPC address of secrets (new) |
  * | fleet.directory_addr                        | COMMUCAT_DIRECTORY_ADDR               | 127.0.0.1:7102          | (new) |
  * | fleet.presence_addr                         | COMMUCAT_PRESENCE_ADDR                | 127.0.0.1:7103          | (new) |
@@ -252,6 +255,9 @@ export const CONFIG_KEYS = {
   'fleet.gateway_id': key('COMMUCAT_GATEWAY_ID', subjectToken(), { default: defaultGatewayId }),
   'fleet.media_replica_id': key('COMMUCAT_MEDIA_REPLICA_ID', subjectToken(), { default: defaultMediaReplicaId }),
   'fleet.nats_namespace': key('COMMUCAT_NATS_NAMESPACE', subjectToken()),
+  'fleet.nats_user': key('COMMUCAT_NATS_USER', nonEmptyString()),
+  'fleet.nats_password': key('COMMUCAT_NATS_PASSWORD', nonEmptyString(), { secret: true }),
+  'fleet.nats_token': key('COMMUCAT_NATS_TOKEN', nonEmptyString(), { secret: true }),
   'fleet.secrets_addr': key('COMMUCAT_SECRETS_ADDR', hostPort(), { default: loopback(7101) }),
   'fleet.directory_addr': key('COMMUCAT_DIRECTORY_ADDR', hostPort(), { default: loopback(7102) }),
   'fleet.presence_addr': key('COMMUCAT_PRESENCE_ADDR', hostPort(), { default: loopback(7103) }),
@@ -407,6 +413,11 @@ export interface CommucatConfig {
     readonly natsUrl: string;
     /** Prefix of every NATS subject, so fleets can share one NATS server; unset: none. */
     readonly natsNamespace?: string;
+    /** NATS user/password authentication (both or neither). */
+    readonly natsUser?: string;
+    readonly natsPassword?: string;
+    /** NATS token authentication (instead of a user). */
+    readonly natsToken?: string;
     readonly gatewayId: string;
     /** This media replica's id: its input subject token and heartbeat id. */
     readonly mediaReplicaId: string;

@@ -421,6 +421,22 @@ describe('key pairs', () => {
       'invalid config crypto.noise_public (COMMUCAT_NOISE_PUBLIC): must be set together with crypto.noise_private (COMMUCAT_NOISE_PRIVATE)',
     ]);
   });
+
+  it('takes NATS credentials as a user with its password or a token, never both, never echoing them', () => {
+    const pair = loadConfig({ path: scratch.write(''), env: { ...MINIMAL_ENV, COMMUCAT_NATS_USER: 'commucat', COMMUCAT_NATS_PASSWORD: 'pw-secret' } });
+    expect(pair.fleet).toMatchObject({ natsUser: 'commucat', natsPassword: 'pw-secret' });
+    const token = loadConfig({ path: scratch.write(''), env: { ...MINIMAL_ENV, COMMUCAT_NATS_TOKEN: 'tok-secret' } });
+    expect(token.fleet.natsToken).toBe('tok-secret');
+
+    const lonely = loadError(() => loadConfig({ path: scratch.write(''), env: { ...MINIMAL_ENV, COMMUCAT_NATS_USER: 'commucat' } }));
+    expect(lonely.message).toBe('invalid config fleet.nats_password (COMMUCAT_NATS_PASSWORD): must be set together with fleet.nats_user (COMMUCAT_NATS_USER)');
+    const both = loadError(() =>
+      loadConfig({ path: scratch.write(''), env: { ...MINIMAL_ENV, COMMUCAT_NATS_USER: 'u', COMMUCAT_NATS_PASSWORD: 'pw-secret', COMMUCAT_NATS_TOKEN: 'tok-secret' } }),
+    );
+    expect(both.code).toBe('CONFIG_INCONSISTENT');
+    expect(both.message).toContain('give a NATS token or fleet.nats_user (COMMUCAT_NATS_USER) with a password, not both');
+    for (const error of [lonely, both]) expect(error.message).not.toMatch(/pw-secret|tok-secret/);
+  });
 });
 
 describe('required keys', () => {

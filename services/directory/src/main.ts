@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { connectBus, RouterNoticePublisher, Subjects } from '@commucat/bus';
+import { connectBus, natsAuthOf, RouterNoticePublisher, Subjects } from '@commucat/bus';
 import { createGrpcClient, runService } from '@commucat/service-kit';
 import { createPgPool, pingPostgres } from '@commucat/storage';
 import { Counter } from '@commucat/telemetry';
@@ -20,7 +20,7 @@ runService('directory', async ({ config, logger, runtime, telemetry }) => {
   runtime.onShutdown(() => pool.end());
   runtime.addReadinessCheck('postgres', () => pingPostgres(pool));
 
-  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-directory', logger, registry: telemetry.registry });
+  const bus = await connectBus({ servers: config.fleet.natsUrl, auth: natsAuthOf(config.fleet), namespace: config.fleet.natsNamespace, name: 'commucat-directory', logger, registry: telemetry.registry });
   runtime.onShutdown(() => bus.drain());
   runtime.addReadinessCheck('nats', () => bus.ready());
   const publisher: RevocationPublisher = {

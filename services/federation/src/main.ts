@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { connectBus, RouterNoticePublisher } from '@commucat/bus';
+import { connectBus, natsAuthOf, RouterNoticePublisher } from '@commucat/bus';
 import { DirectoryServiceClient, FederationServiceService, SecretsServiceClient } from '@commucat/contracts';
 import { hexToBytes } from '@commucat/crypto';
 import { createGrpcClient, runService } from '@commucat/service-kit';
@@ -21,7 +21,7 @@ runService('federation', async ({ config, logger, runtime, telemetry }) => {
   runtime.onShutdown(() => pool.end());
   runtime.addReadinessCheck('postgres', () => pingPostgres(pool));
 
-  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-federation', logger, registry: telemetry.registry });
+  const bus = await connectBus({ servers: config.fleet.natsUrl, auth: natsAuthOf(config.fleet), namespace: config.fleet.natsNamespace, name: 'commucat-federation', logger, registry: telemetry.registry });
   runtime.onShutdown(() => bus.drain());
   runtime.addReadinessCheck('nats', () => bus.ready());
 

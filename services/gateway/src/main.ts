@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseHostPort } from '@commucat/config';
 import { callUnary, createGrpcClient, runService } from '@commucat/service-kit';
-import { connectBus, Streams, Subjects, timingFromHeaders } from '@commucat/bus';
+import { connectBus, natsAuthOf, Streams, Subjects, timingFromHeaders } from '@commucat/bus';
 import { DirectoryServiceClient, FederationServiceClient, PresenceServiceClient, RelayServiceClient, SecretsServiceClient } from '@commucat/contracts';
 import { EdgeServer } from './edge-server.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -30,7 +30,7 @@ runService('gateway', async ({ config, telemetry, logger, runtime }) => {
   const presence = createGrpcClient(PresenceServiceClient, config.fleet.presenceAddr);
   const relay = createGrpcClient(RelayServiceClient, config.fleet.relayAddr);
   const federation = createGrpcClient(FederationServiceClient, config.fleet.federationAddr);
-  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: `commucat-gateway-${gatewayId}`, logger, registry: telemetry.registry });
+  const bus = await connectBus({ servers: config.fleet.natsUrl, auth: natsAuthOf(config.fleet), namespace: config.fleet.natsNamespace, name: `commucat-gateway-${gatewayId}`, logger, registry: telemetry.registry });
   const sessions = new RevocableSessions();
   const keys = new ServerKeys(secrets, logger);
   const routes = new RouteRegistry(presence, gatewayId, config.limits.presenceTtl * 1000, logger.child({ component: 'routes' }));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { connectBus } from '@commucat/bus';
+import { connectBus, natsAuthOf } from '@commucat/bus';
 import { runService } from '@commucat/service-kit';
 import { mediaMetrics } from './media-metrics.js';
 import { MediaWorker } from './media-worker.js';
@@ -7,7 +7,7 @@ import { warmUpVideoEncoder } from './warm-up.js';
 
 // The gRPC server carries only the health service (diagnose checks it); media itself moves over NATS.
 runService('media', async ({ config, logger, runtime, telemetry }) => {
-  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-media', logger, registry: telemetry.registry });
+  const bus = await connectBus({ servers: config.fleet.natsUrl, auth: natsAuthOf(config.fleet), namespace: config.fleet.natsNamespace, name: 'commucat-media', logger, registry: telemetry.registry });
   runtime.onShutdown(() => bus.drain());
   runtime.addReadinessCheck('nats', () => bus.ready());
   const replicaId = config.fleet.mediaReplicaId;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { connectBus, Subjects } from '@commucat/bus';
+import { connectBus, natsAuthOf, Subjects } from '@commucat/bus';
 import { DirectoryServiceClient, FederationServiceClient, PresenceServiceClient, RelayServiceClient } from '@commucat/contracts';
 import { callUnary, createGrpcClient, runService } from '@commucat/service-kit';
 import { createPgPool, pingPostgres } from '@commucat/storage';
@@ -25,7 +25,7 @@ runService('router', async ({ config, logger, runtime, telemetry }) => {
   runtime.onShutdown(() => pool.end());
   runtime.addReadinessCheck('postgres', () => pingPostgres(pool));
 
-  const bus = await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: 'commucat-router', logger, registry: telemetry.registry });
+  const bus = await connectBus({ servers: config.fleet.natsUrl, auth: natsAuthOf(config.fleet), namespace: config.fleet.natsNamespace, name: 'commucat-router', logger, registry: telemetry.registry });
   runtime.onShutdown(() => bus.drain());
   runtime.addReadinessCheck('nats', () => bus.ready());
 

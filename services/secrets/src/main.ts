@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { connectBus, Subjects } from '@commucat/bus';
+import { connectBus, natsAuthOf, Subjects } from '@commucat/bus';
 import { runService } from '@commucat/service-kit';
 import { createLedger } from '@commucat/ledger';
 import { createPgPool, pingPostgres } from '@commucat/storage';
@@ -37,7 +37,7 @@ runService('secrets', async ({ config, logger, runtime, telemetry }) => {
   // Only a rotating fleet needs the NATS announcement; gateways also poll.
   const rotates = rotation.noise.enabled || (rotation.admin.enabled && rotation.admin.tokenFile !== undefined);
   const bus = rotates
-    ? await connectBus({ servers: config.fleet.natsUrl, namespace: config.fleet.natsNamespace, name: `commucat-secrets-${process.pid}`, logger, registry: telemetry.registry })
+    ? await connectBus({ servers: config.fleet.natsUrl, auth: natsAuthOf(config.fleet), namespace: config.fleet.natsNamespace, name: `commucat-secrets-${process.pid}`, logger, registry: telemetry.registry })
     : undefined;
   const rotator = new SecretRotator(pool, store, rotation, {
     ledger, logger,

@@ -1,4 +1,4 @@
-import { connectBus } from '@commucat/bus';
+import { connectBus, natsAuthOf } from '@commucat/bus';
 import type { CommucatConfig } from '@commucat/config';
 import { createPgPool, createRedis, pingPostgres, pingRedis } from '@commucat/storage';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -70,7 +70,7 @@ export function natsCheck(config: CommucatConfig): Check {
     component: 'nats',
     target: redactUrl(config.fleet.natsUrl),
     run: withHint(async (timeoutMs) => {
-      const connecting = connectBus({ servers: config.fleet.natsUrl, name: 'commucat-cli', ...(config.fleet.natsNamespace !== undefined ? { namespace: config.fleet.natsNamespace } : {}) });
+      const connecting = connectBus({ servers: config.fleet.natsUrl, auth: natsAuthOf(config.fleet), name: 'commucat-cli', ...(config.fleet.natsNamespace !== undefined ? { namespace: config.fleet.natsNamespace } : {}) });
       // connectBus has no connect timeout of its own; a bus that arrives too late is closed.
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
@@ -98,7 +98,7 @@ export function jetStreamCheck(config: CommucatConfig): Check {
     target: redactUrl(config.fleet.natsUrl),
     async run(timeoutMs) {
       // One attempt: a diagnose must not sit in the client's reconnect loop.
-      const nc = await connect({ servers, name: 'commucat-cli-jetstream', timeout: timeoutMs, maxReconnectAttempts: 0 }).catch((err: unknown) => {
+      const nc = await connect({ servers, name: 'commucat-cli-jetstream', timeout: timeoutMs, maxReconnectAttempts: 0, ...natsAuthOf(config.fleet) }).catch((err: unknown) => {
         throw new Error(`cannot connect to NATS: ${(err as Error).message}; check fleet.nats_url (COMMUCAT_NATS_URL)`);
       });
       try {

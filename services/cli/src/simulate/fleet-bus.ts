@@ -1,4 +1,4 @@
-import { type Bus, connectBus } from '@commucat/bus';
+import { type Bus, connectBus, natsAuthOf } from '@commucat/bus';
 import type { CommucatConfig } from '@commucat/config';
 import { CliError } from '../errors';
 
@@ -9,6 +9,7 @@ import { CliError } from '../errors';
 export async function connectFleetBus(config: CommucatConfig, name: string, timeoutMs: number): Promise<Bus> {
   const connecting = connectBus({
     servers: config.fleet.natsUrl,
+    auth: natsAuthOf(config.fleet),
     name,
     ...(config.fleet.natsNamespace !== undefined ? { namespace: config.fleet.natsNamespace } : {}),
   });
