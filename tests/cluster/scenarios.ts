@@ -2,26 +2,15 @@
 // suite (skaffold verify, COMMUCAT_GATEWAY_URL) and the integration suite (a local fleet) both
 // run these, so the suite the cluster runs is proven in `make test` first.
 
-import { type Frame, FrameType } from '@commucat/ccp1';
-import {
-  type ClientConnection,
-  connectClient,
-  createDeviceIdentity,
-  type DeviceIdentity,
-  fetchServerInfo,
-  runSmokeCheck,
-} from '@commucat/client';
+import { FrameType } from '@commucat/ccp1';
+import { connectClient, createDeviceIdentity, type DeviceIdentity, fetchServerInfo, runSmokeCheck } from '@commucat/client';
 import { hexToBytes } from '@commucat/crypto';
 import { randomBytes, randomInt } from 'node:crypto';
-import * as http2 from 'node:http2';
+import { control, Peer, text } from '../support/conversation';
+import { restTo, type RestTarget } from '../support/rest-client';
 
-export interface GatewayTarget {
-  /** https://host:port */
-  readonly url: string;
-  readonly ca?: Buffer;
-  /** false: any certificate (self-signed in-cluster gateway). */
-  readonly rejectUnauthorized?: boolean;
-}
+/** The gateway under test: https://host:port and its TLS trust. */
+export type GatewayTarget = RestTarget;
 
 const tlsOf = (t: GatewayTarget) => ({
   ...(t.ca === undefined ? {} : { ca: t.ca }),
@@ -37,32 +26,9 @@ async function serverKey(target: GatewayTarget): Promise<{ domain: string; serve
   return { domain: info.domain as string, serverStatic: hexToBytes(info.noise_public as string) };
 }
 
-async function connect(target: GatewayTarget, identity: DeviceIdentity): Promise<ClientConnection> {
-  return connectClient({ url: target.url, identity, ...(await serverKey(target)), ...tlsOf(target) });
-}
-
-async function nextOf(conn: ClientConnection, wanted: (f: Frame) => boolean, what: string): Promise<Frame> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new Error(`timed out waiting for ${what}`);
-    const frame = await conn.nextFrame(remaining);
-    if (wanted(frame)) return frame;
-  }
-}
-
-const controlOf = (f: Frame): Record<string, unknown> => (f.payload.kind === 'control' ? (f.payload.value as Record<string, unknown>) : {});
-const textOf = (f: Frame): string => (f.payload.kind === 'opaque' ? Buffer.from(f.payload.bytes).toString() : '');
-const isAnswer = (f: Frame) => f.type === FrameType.Ack || f.type === FrameType.Error;
-
-async function answer(conn: ClientConnection, type: FrameType, channel: number, value: Record<string, unknown>): Promise<Frame> {
-  conn.sendControl(type, channel, value as never);
-  return nextOf(conn, isAnswer, `the answer to ${FrameType[type]}`);
-}
-
-async function join(conn: ClientConnection, channel: number): Promise<void> {
-  const reply = await answer(conn, FrameType.Join, channel, { members: [conn.identity.deviceId], relay: false });
-  if (reply.type !== FrameType.Ack) throw new Error(`Join refused: ${JSON.stringify(controlOf(reply))}`);
+/** A device connected to the target, read in order through the tests' Peer. */
+async function connect(target: GatewayTarget, identity: DeviceIdentity): Promise<Peer> {
+  return new Peer(await connectClient({ url: target.url, identity, ...(await serverKey(target)), ...tlsOf(target) }), identity);
 }
 
 export async function smokeCheckPasses(target: GatewayTarget): Promise<void> {
@@ -81,23 +47,18 @@ export async function serverInfoDescribesTheServer(target: GatewayTarget): Promi
 /** A device that was offline gets what was sent meanwhile, in order, when it reconnects. */
 export async function offlineDeviceGetsItsInboxInOrder(target: GatewayTarget): Promise<void> {
   const channel = freshChannel();
-  const alice = createDeviceIdentity({ handle: freshHandle('alice') });
   const bob = createDeviceIdentity({ handle: freshHandle('bob') });
-  const a = await connect(target, alice);
+  const a = await connect(target, createDeviceIdentity({ handle: freshHandle('alice') }));
   let b = await connect(target, bob);
   try {
-    await join(a, channel);
-    await join(b, channel);
+    await a.join(channel);
+    await b.join(channel);
     await b.close();
     const texts = ['first', 'second', 'third'].map((word) => `${word} ${randomBytes(3).toString('hex')}`);
-    for (const text of texts) {
-      const sequence = a.sendOpaque(FrameType.Msg, channel, Buffer.from(text));
-      const reply = await nextOf(a, isAnswer, 'the Msg Ack');
-      expect(controlOf(reply)).toEqual({ ack: sequence });
-    }
+    for (const message of texts) await a.say(channel, message);
     b = await connect(target, bob);
     const received: string[] = [];
-    for (const _ of texts) received.push(textOf(await nextOf(b, (f) => f.type === FrameType.Msg && f.channel === channel, 'a queued Msg')));
+    for (const _ of texts) received.push(text(await b.nextMatching((f) => f.type === FrameType.Msg && f.channel === channel, 'a queued Msg')));
     expect(received).toEqual(texts);
   } finally {
     await Promise.all([a.close(), b.close()]);
@@ -108,13 +69,11 @@ export async function offlineDeviceGetsItsInboxInOrder(target: GatewayTarget): P
 export async function refusedFrameKeepsTheConnection(target: GatewayTarget): Promise<void> {
   const conn = await connect(target, createDeviceIdentity({ handle: freshHandle('carol') }));
   try {
-    const outsider = freshChannel();
-    conn.sendOpaque(FrameType.Msg, outsider, Buffer.from('not a member here'));
-    const refusal = await nextOf(conn, isAnswer, 'the answer to a Msg on a foreign channel');
+    conn.sendText(freshChannel(), 'not a member here');
+    const refusal = await conn.reply();
     expect(refusal.type).toBe(FrameType.Error);
-    expect(controlOf(refusal)).toMatchObject({ error: 'not_member' });
-    const channel = freshChannel();
-    await join(conn, channel);
+    expect(control(refusal)).toMatchObject({ error: 'not_member' });
+    await conn.join(freshChannel());
   } finally {
     await conn.close();
   }
@@ -122,28 +81,10 @@ export async function refusedFrameKeepsTheConnection(target: GatewayTarget): Pro
 
 /** REST without a session is refused as problem+json, not served or crashed. */
 export async function restWithoutSessionIsProblemJson(target: GatewayTarget): Promise<void> {
-  const session = http2.connect(target.url, tlsOf(target));
-  try {
-    const { status, contentType, body } = await new Promise<{ status: number; contentType: string; body: string }>((resolve, reject) => {
-      const req = session.request({ ':method': 'GET', ':path': '/api/friends' });
-      let body = '';
-      let status = 0;
-      let contentType = '';
-      req.on('response', (headers) => {
-        status = Number(headers[':status']);
-        contentType = String(headers['content-type'] ?? '');
-      });
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => resolve({ status, contentType, body }));
-      req.on('error', reject);
-      req.end();
-    });
-    expect(status).toBe(401);
-    expect(contentType).toContain('application/problem+json');
-    expect(JSON.parse(body)).toMatchObject({ status: 401 });
-  } finally {
-    session.close();
-  }
+  const { status, headers, json } = await restTo(target, 'GET', '/api/friends');
+  expect(status).toBe(401);
+  expect(String(headers['content-type'])).toContain('application/problem+json');
+  expect(json).toMatchObject({ status: 401 });
 }
 
 /** Every scenario, by name, for the suites that run them all. */

@@ -32,9 +32,25 @@ function reply(status: number, headers: RestReply['headers'], raw: Buffer): Rest
   return { status, headers, text, json };
 }
 
+/** A gateway by URL: its TLS trust (a pinned certificate, or none checked). */
+export interface RestTarget {
+  readonly url: string;
+  readonly ca?: Buffer;
+  readonly rejectUnauthorized?: boolean;
+}
+
 /** One REST call to a fleet gateway over TLS with the fleet's certificate pinned. */
 export function rest(fleet: TestFleet, method: string, path: string, opts: RestCallOptions = {}): Promise<RestReply> {
-  const origin = new URL(fleet.gatewayUrl(opts.gateway ?? 0)).origin;
+  return restTo({ url: fleet.gatewayUrl(opts.gateway ?? 0), ca: fleet.tlsCert }, method, path, opts);
+}
+
+/** One REST call to any gateway (a deployed one, for the cluster suite). */
+export function restTo(target: RestTarget, method: string, path: string, opts: RestCallOptions = {}): Promise<RestReply> {
+  const origin = new URL(target.url).origin;
+  const tls = {
+    ...(target.ca === undefined ? {} : { ca: target.ca }),
+    ...(target.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: target.rejectUnauthorized }),
+  };
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   let body: Buffer | undefined;
@@ -45,7 +61,7 @@ export function rest(fleet: TestFleet, method: string, path: string, opts: RestC
   if (opts.h1) {
     return new Promise((resolve, reject) => {
       const url = new URL(origin);
-      const agent = new https.Agent({ ca: fleet.tlsCert, ALPNProtocols: ['http/1.1'], maxCachedSessions: 0 });
+      const agent = new https.Agent({ ...tls, ALPNProtocols: ['http/1.1'], maxCachedSessions: 0 });
       const req = https.request({ host: url.hostname, port: url.port, method, path, agent, headers, localAddress: opts.localAddress }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -56,7 +72,7 @@ export function rest(fleet: TestFleet, method: string, path: string, opts: RestC
     });
   }
   return new Promise((resolve, reject) => {
-    const session = http2.connect(origin, { ca: fleet.tlsCert, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+    const session = http2.connect(origin, { ...tls, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
     session.on('error', reject);
     // Node ends GET streams at once unless told a body follows.
     const stream = session.request({ ':method': method, ':path': path, 'user-agent': 'commucat-cli-client/0.1', ...headers }, { endStream: body === undefined });
